@@ -1,0 +1,37 @@
+//! The low-level client: progenitor, with every component schema replaced by the
+//! models crate's type so no type is defined twice.
+
+use crate::ir::{Model, TypeDef};
+use anyhow::{Context, Result};
+use proc_macro2::TokenStream;
+use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+
+/// Generates the client tokens; `models_crate` is a path such as `::piapi_kling_models`.
+pub fn generate(
+    openapi: &openapiv3::OpenAPI,
+    model: &Model,
+    models_crate: &str,
+) -> Result<TokenStream> {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged);
+    for def in &model.types {
+        let impls: Vec<TypeImpl> = match def {
+            TypeDef::StringEnum(_) | TypeDef::IntEnum(_) => {
+                vec![TypeImpl::Display, TypeImpl::FromStr]
+            }
+            TypeDef::Struct(s) if !s.component => continue,
+            TypeDef::Struct(_) | TypeDef::Tagged(_) => Vec::new(),
+        };
+        settings.with_replacement(
+            def.name(),
+            format!("{models_crate}::{}", def.name()),
+            impls.into_iter(),
+        );
+    }
+    let mut generator = Generator::new(&settings);
+    generator
+        .generate_tokens(openapi)
+        .context("progenitor could not generate the client")
+}

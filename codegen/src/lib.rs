@@ -1,0 +1,143 @@
+//! The generators of the piapi-kling workspace, as a library.
+//!
+//! - [`lint`]: rejects specs that would panic or mis-generate, with a clear message;
+//! - [`ir`] + [`models`]: our own generator of the models crate (forward-compatible
+//!   enums, structs, the tagged create request, `validate()`);
+//! - [`client`]: progenitor for the low-level client, using the models' types;
+//! - [`format`]: prettyplease formatting and the `@generated` header.
+//!
+//! `cargo xtask generate` calls [`generate_workspace`] and writes what it returns.
+#![deny(missing_docs)]
+
+pub mod client;
+pub mod format;
+pub mod ir;
+pub mod lint;
+pub mod load;
+pub mod models;
+
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+
+pub use load::Spec;
+
+/// The spec, relative to the workspace root.
+pub const SPEC_PATH: &str = "spec/piapi-kling.yaml";
+/// The generated enums of the models crate.
+pub const MODELS_ENUMS_PATH: &str = "crates/piapi-kling-models/src/generated/enums.rs";
+/// The generated structs of the models crate.
+pub const MODELS_TYPES_PATH: &str = "crates/piapi-kling-models/src/generated/types.rs";
+/// The generated progenitor client.
+pub const CLIENT_PATH: &str = "crates/piapi-kling-client/src/generated.rs";
+
+/// One file the generators produce.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedFile {
+    /// Path relative to the workspace root.
+    pub path: PathBuf,
+    /// The full text, header included.
+    pub contents: String,
+}
+
+/// The models generated from one spec.
+pub struct ModelsOutput {
+    /// `enums.rs`.
+    pub enums: String,
+    /// `types.rs`.
+    pub types: String,
+}
+
+/// Lints a spec and fails with every problem listed.
+pub fn lint_spec(spec: &Spec) -> Result<()> {
+    let errors = lint::lint(&spec.text, &spec.raw);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+    bail!(
+        "{} has {} problem(s):\n{}",
+        spec.display_path,
+        errors.len(),
+        list.join("\n")
+    )
+}
+
+/// Lints the spec and generates the models (used by the workspace and the snapshot tests).
+pub fn generate_models(spec: &Spec, options: &models::ModelsOptions) -> Result<ModelsOutput> {
+    lint_spec(spec)?;
+    let model = ir::build(&spec.openapi)?;
+    let tokens = models::generate(&model, options);
+    let header = format::header(&spec.display_path, &spec.sha256);
+    Ok(ModelsOutput {
+        enums: format::format_file(&header, tokens.enums)?,
+        types: format::format_file(&header, tokens.types)?,
+    })
+}
+
+/// Generates every file of the workspace from `root/spec/piapi-kling.yaml`, in memory.
+pub fn generate_workspace(root: &Path) -> Result<Vec<GeneratedFile>> {
+    let spec = Spec::load(&root.join(SPEC_PATH), SPEC_PATH)?;
+    let options = models::ModelsOptions::default();
+    let out = generate_models(&spec, &options)?;
+    let model = ir::build(&spec.openapi)?;
+    let client_tokens = client::generate(&spec.openapi, &model, "::piapi_kling_models")?;
+    let header = format::header(&spec.display_path, &spec.sha256);
+    let client = format::format_file(&header, client_tokens)?;
+    Ok(vec![
+        GeneratedFile {
+            path: MODELS_ENUMS_PATH.into(),
+            contents: out.enums,
+        },
+        GeneratedFile {
+            path: MODELS_TYPES_PATH.into(),
+            contents: out.types,
+        },
+        GeneratedFile {
+            path: CLIENT_PATH.into(),
+            contents: client,
+        },
+    ])
+}
+
+/// A generated file whose committed text differs from what the spec produces.
+#[derive(Debug, Clone)]
+pub struct StaleFile {
+    /// Path relative to the workspace root.
+    pub path: PathBuf,
+    /// What is on disk (empty when missing).
+    pub committed: String,
+    /// What the generators produce now.
+    pub expected: String,
+}
+
+/// Compares the generated files with those on disk (line endings normalised).
+pub fn stale_files(root: &Path, files: &[GeneratedFile]) -> Vec<StaleFile> {
+    files
+        .iter()
+        .filter_map(|f| {
+            let committed = std::fs::read_to_string(root.join(&f.path))
+                .unwrap_or_default()
+                .replace("\r\n", "\n");
+            (committed != f.contents).then(|| StaleFile {
+                path: f.path.clone(),
+                committed,
+                expected: f.contents.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Writes the files whose content changed, and returns their paths; untouched
+/// files keep their modification time, so cargo does not rebuild for nothing.
+pub fn write_changed(root: &Path, files: &[GeneratedFile]) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for stale in stale_files(root, files) {
+        let path = root.join(&stale.path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, &stale.expected)?;
+        written.push(stale.path);
+    }
+    Ok(written)
+}

@@ -1,0 +1,418 @@
+//! Local validation: every constraint of the spec, checked before a request is sent.
+//!
+//! The generated `validate_at` methods call the helpers in [`check`]; each broken
+//! rule becomes one [`Violation`] that names the field (as a JSON path such as
+//! `input.elements[0].image_url`) and the rule.
+
+use std::fmt;
+
+/// Something that can check itself against the spec's constraints.
+pub trait Validate {
+    /// Appends every violation found under `path` (empty for the root) to `out`.
+    fn validate_at(&self, path: &str, out: &mut Vec<Violation>);
+
+    /// Checks every constraint and returns all violations at once.
+    fn validate(&self) -> Result<(), Violations> {
+        let mut out = Vec::new();
+        self.validate_at("", &mut out);
+        if out.is_empty() {
+            Ok(())
+        } else {
+            Err(Violations(out))
+        }
+    }
+}
+
+/// The rule a [`Violation`] breaks.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// A string shorter than `minLength` characters.
+    MinLength(u64),
+    /// A string longer than `maxLength` characters.
+    MaxLength(u64),
+    /// A number below `minimum` (or not a finite number).
+    Minimum(f64),
+    /// A number above `maximum` (or not a finite number).
+    Maximum(f64),
+    /// An array with fewer than `minItems` items.
+    MinItems(u64),
+    /// An array with more than `maxItems` items.
+    MaxItems(u64),
+    /// A value that is not one of the enum's documented values.
+    Enum,
+    /// A string that is not of the declared format (`uri`).
+    Format(&'static str),
+    /// A file name without one of the allowed extensions.
+    Extension,
+    /// `x-rules: requires`: the field needs another field.
+    Requires,
+    /// `x-rules: requires-value`: the field needs another field to have one of some values.
+    RequiresValue,
+    /// `x-rules: required-when`: the field is required because of another field's value.
+    RequiredWhen,
+    /// `x-rules: required-unless`: the field is required when another field is absent.
+    RequiredUnless,
+    /// `x-rules: forbidden-unless`: the field is allowed only for some values of another field.
+    ForbiddenUnless,
+    /// `x-rules: conflicts`: two fields that must not be sent together.
+    Conflicts,
+    /// `x-rules: at-least-one`: none of a group of fields is set.
+    AtLeastOne,
+    /// `x-rules: exactly-one-nonzero`: not exactly one of a group of numbers is non-zero.
+    ExactlyOneNonzero,
+}
+
+impl Rule {
+    /// The rule's name as the spec spells it (`maxLength`, `requires`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Rule::MinLength(_) => "minLength",
+            Rule::MaxLength(_) => "maxLength",
+            Rule::Minimum(_) => "minimum",
+            Rule::Maximum(_) => "maximum",
+            Rule::MinItems(_) => "minItems",
+            Rule::MaxItems(_) => "maxItems",
+            Rule::Enum => "enum",
+            Rule::Format(_) => "format",
+            Rule::Extension => "x-allowed-extensions",
+            Rule::Requires => "requires",
+            Rule::RequiresValue => "requires-value",
+            Rule::RequiredWhen => "required-when",
+            Rule::RequiredUnless => "required-unless",
+            Rule::ForbiddenUnless => "forbidden-unless",
+            Rule::Conflicts => "conflicts",
+            Rule::AtLeastOne => "at-least-one",
+            Rule::ExactlyOneNonzero => "exactly-one-nonzero",
+        }
+    }
+}
+
+/// One broken rule: where, which rule, and a sentence saying what is wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    /// The JSON path of the field, e.g. `input.prompt` or `input.elements[4]`.
+    pub path: String,
+    /// The rule that is broken.
+    pub rule: Rule,
+    /// What is wrong, for people.
+    pub message: String,
+}
+
+impl Violation {
+    /// A violation of `rule` at `path`.
+    pub fn new(path: impl Into<String>, rule: Rule, message: impl Into<String>) -> Self {
+        Violation {
+            path: path.into(),
+            rule,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() {
+            "(body)"
+        } else {
+            &self.path
+        };
+        write!(f, "{path}: {} ({})", self.message, self.rule.name())
+    }
+}
+
+/// Every violation found in one value; never empty.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violations(pub Vec<Violation>);
+
+impl Violations {
+    /// The violations, in the order the fields appear in the spec.
+    pub fn iter(&self) -> std::slice::Iter<'_, Violation> {
+        self.0.iter()
+    }
+
+    /// How many rules are broken.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Always false: a `Violations` holds at least one violation.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Prefixes every path with `prefix` (e.g. `input`).
+    pub fn prefixed(mut self, prefix: &str) -> Self {
+        for v in &mut self.0 {
+            v.path = check::join(prefix, &v.path);
+        }
+        self
+    }
+}
+
+impl fmt::Display for Violations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Violations {}
+
+impl IntoIterator for Violations {
+    type Item = Violation;
+    type IntoIter = std::vec::IntoIter<Violation>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Violations {
+    type Item = &'a Violation;
+    type IntoIter = std::slice::Iter<'a, Violation>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// Whether a field counts as "set" for the cross-field rules.
+///
+/// An absent option, an empty string and the empty enum value (`""`) are not set:
+/// PiAPI's own examples send `""` to mean "not given".
+pub trait Presence {
+    /// True when the value counts as given.
+    fn is_present(&self) -> bool;
+}
+
+impl<T: Presence> Presence for Option<T> {
+    fn is_present(&self) -> bool {
+        self.as_ref().is_some_and(Presence::is_present)
+    }
+}
+
+impl Presence for String {
+    fn is_present(&self) -> bool {
+        !self.is_empty()
+    }
+}
+
+impl<T> Presence for Vec<T> {
+    fn is_present(&self) -> bool {
+        true
+    }
+}
+
+impl Presence for serde_json::Value {
+    fn is_present(&self) -> bool {
+        !self.is_null()
+    }
+}
+
+impl Presence for serde_json::Map<String, serde_json::Value> {
+    fn is_present(&self) -> bool {
+        true
+    }
+}
+
+macro_rules! always_present {
+    ($($t:ty),*) => {$(
+        impl Presence for $t {
+            fn is_present(&self) -> bool {
+                true
+            }
+        }
+    )*};
+}
+always_present!(f64, i64, bool);
+
+/// The checks the generated `validate_at` methods call. Each takes the object's
+/// path and the field's name, and builds the full path only when a rule is broken.
+pub mod check {
+    use super::{Rule, Violation};
+
+    /// `path.field`, `path[i]` for an index field `[i]`, or `field` at the root.
+    pub fn join(path: &str, field: &str) -> String {
+        if path.is_empty() {
+            field.to_owned()
+        } else if field.is_empty() {
+            path.to_owned()
+        } else if field.starts_with('[') {
+            format!("{path}{field}")
+        } else {
+            format!("{path}.{field}")
+        }
+    }
+
+    /// `path[index]`.
+    pub fn index(path: &str, index: usize) -> String {
+        format!("{path}[{index}]")
+    }
+
+    /// The string has at least `min` characters.
+    pub fn min_length(out: &mut Vec<Violation>, path: &str, field: &str, value: &str, min: u64) {
+        if (value.chars().count() as u64) < min {
+            let message = if min == 1 {
+                "must not be empty".to_owned()
+            } else {
+                format!("must be at least {min} characters")
+            };
+            out.push(Violation::new(
+                join(path, field),
+                Rule::MinLength(min),
+                message,
+            ));
+        }
+    }
+
+    /// The string has at most `max` characters (Unicode scalar values, as PiAPI counts).
+    pub fn max_length(out: &mut Vec<Violation>, path: &str, field: &str, value: &str, max: u64) {
+        // Cheap byte test first: a string of at most `max` bytes has at most `max` chars.
+        if value.len() as u64 <= max {
+            return;
+        }
+        let len = value.chars().count() as u64;
+        if len > max {
+            out.push(Violation::new(
+                join(path, field),
+                Rule::MaxLength(max),
+                format!("must be at most {max} characters, got {len}"),
+            ));
+        }
+    }
+
+    /// The number is finite and within `[min, max]`.
+    pub fn range(
+        out: &mut Vec<Violation>,
+        path: &str,
+        field: &str,
+        value: f64,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) {
+        let below = min.filter(|lo| !(value >= *lo));
+        let above = max.filter(|hi| !(value <= *hi));
+        let rule = match (below, above) {
+            (Some(lo), _) => Rule::Minimum(lo),
+            (None, Some(hi)) => Rule::Maximum(hi),
+            (None, None) if !value.is_finite() => Rule::Maximum(max.unwrap_or(f64::MAX)),
+            (None, None) => return,
+        };
+        let bounds = match (min, max) {
+            (Some(lo), Some(hi)) => format!("between {lo} and {hi}"),
+            (Some(lo), None) => format!("at least {lo}"),
+            (None, Some(hi)) => format!("at most {hi}"),
+            (None, None) => "a finite number".to_owned(),
+        };
+        out.push(Violation::new(
+            join(path, field),
+            rule,
+            format!("must be {bounds}, got {value}"),
+        ));
+    }
+
+    /// The array has between `min` and `max` items.
+    pub fn items(
+        out: &mut Vec<Violation>,
+        path: &str,
+        field: &str,
+        len: usize,
+        min: Option<u64>,
+        max: Option<u64>,
+    ) {
+        let len = len as u64;
+        if let Some(min) = min.filter(|min| len < *min) {
+            out.push(Violation::new(
+                join(path, field),
+                Rule::MinItems(min),
+                format!("must have at least {min} items, got {len}"),
+            ));
+        }
+        if let Some(max) = max.filter(|max| len > *max) {
+            out.push(Violation::new(
+                join(path, field),
+                Rule::MaxItems(max),
+                format!("must have at most {max} items, got {len}"),
+            ));
+        }
+    }
+
+    /// The enum value is one the spec documents.
+    pub fn known(
+        out: &mut Vec<Violation>,
+        path: &str,
+        field: &str,
+        known: bool,
+        value: &dyn std::fmt::Display,
+        allowed: &[&str],
+    ) {
+        if !known {
+            let allowed: Vec<String> = allowed.iter().map(|v| format!("`{v}`")).collect();
+            out.push(Violation::new(
+                join(path, field),
+                Rule::Enum,
+                format!("`{value}` is not one of {}", allowed.join(", ")),
+            ));
+        }
+    }
+
+    /// The string is an absolute http(s) URL (or empty, where empty means "not set").
+    pub fn uri(out: &mut Vec<Violation>, path: &str, field: &str, value: &str, allow_empty: bool) {
+        if (allow_empty && value.is_empty()) || is_http_url(value) {
+            return;
+        }
+        out.push(Violation::new(
+            join(path, field),
+            Rule::Format("uri"),
+            format!("must be an absolute http(s) URL, got `{}`", shorten(value)),
+        ));
+    }
+
+    /// The file name ends with one of `extensions` (any case).
+    pub fn extension(
+        out: &mut Vec<Violation>,
+        path: &str,
+        field: &str,
+        value: &str,
+        extensions: &[&str],
+    ) {
+        let ok = value.rsplit_once('.').is_some_and(|(stem, ext)| {
+            !stem.is_empty() && extensions.iter().any(|e| e.eq_ignore_ascii_case(ext))
+        });
+        if !ok {
+            out.push(Violation::new(
+                join(path, field),
+                Rule::Extension,
+                format!("must end with .{}", extensions.join(", .")),
+            ));
+        }
+    }
+
+    /// True for `http://host...` and `https://host...` without whitespace.
+    pub fn is_http_url(value: &str) -> bool {
+        let rest = value
+            .strip_prefix("https://")
+            .or_else(|| value.strip_prefix("http://"));
+        match rest {
+            Some(rest) => {
+                let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+                !host.is_empty() && !value.chars().any(char::is_whitespace)
+            }
+            None => false,
+        }
+    }
+
+    fn shorten(value: &str) -> String {
+        const MAX: usize = 80;
+        if value.chars().count() <= MAX {
+            value.to_owned()
+        } else {
+            let head: String = value.chars().take(MAX).collect();
+            format!("{head}…")
+        }
+    }
+}
