@@ -366,15 +366,17 @@ pub fn variant_name(value: &str) -> Option<String> {
         .collect();
     let camel = cleaned.to_upper_camel_case();
     let camel = if camel.starts_with(|c: char| c.is_ascii_digit()) {
-        // Keep digit groups apart so "1.6" and "16" cannot meet as "V16".
-        let parts: Vec<&str> = value
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|p| !p.is_empty())
-            .collect();
-        format!(
-            "V{}",
-            parts.join("_").to_upper_camel_case().replace(' ', "_")
-        )
+        // Keep digit groups apart so "1.6" (V1_6) and "16" (V16) cannot meet.
+        let mut name = String::from("V");
+        for part in value.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()) {
+            let digit_meets_digit = name.ends_with(|c: char| c.is_ascii_digit())
+                && part.starts_with(|c: char| c.is_ascii_digit());
+            if digit_meets_digit {
+                name.push('_');
+            }
+            name.push_str(&part.to_upper_camel_case());
+        }
+        name
     } else {
         camel
     };
@@ -391,6 +393,9 @@ pub fn field_ident(wire: &str) -> String {
     };
     if syn::parse_str::<syn::Ident>(&snake).is_ok() {
         snake
+    } else if matches!(snake.as_str(), "self" | "super" | "crate" | "extern" | "_") {
+        // These cannot be raw identifiers; the serde rename keeps the wire name.
+        format!("{snake}_")
     } else {
         format!("r#{snake}")
     }

@@ -364,8 +364,11 @@ fn field_attrs(f: &Field, rt: &syn::Path) -> TokenStream {
         let wire = &f.wire;
         serde_args.push(quote!(rename = #wire));
     }
-    let skip_none = f.is_option() && !f.required;
-    if skip_none || (matches!(f.ty, FieldType::Any) && !f.required) {
+    // A nullable field writes `null` when unset, as the API does; any other
+    // optional field is omitted, so nothing the user did not set is sent.
+    let skip_none = f.is_option() && !f.required && !f.nullable;
+    let skip_null = matches!(f.ty, FieldType::Any) && !f.required && !f.nullable;
+    if (f.is_option() || matches!(f.ty, FieldType::Any)) && !f.required {
         serde_args.push(quote!(default));
     }
     if f.numeric_string {
@@ -377,18 +380,13 @@ fn field_attrs(f: &Field, rt: &syn::Path) -> TokenStream {
         serde_args.push(quote!(deserialize_with = #path));
     }
     if skip_none {
-        serde_args.push(quote!(
-            skip_serializing_if = "::std::option::Option::is_none"
-        ));
-    } else if matches!(f.ty, FieldType::Any) && !f.required {
+        serde_args.push(quote!(skip_serializing_if = "::std::option::Option::is_none"));
+    } else if skip_null {
         serde_args.push(quote!(skip_serializing_if = "::serde_json::Value::is_null"));
     }
     let mut attrs = TokenStream::new();
     if !serde_args.is_empty() {
         attrs.extend(quote!(#[serde(#(#serde_args),*)]));
-    }
-    if f.required && f.is_option() {
-        attrs.extend(quote!(#[cfg_attr(feature = "schemars", schemars(required))]));
     }
     if f.numeric_string {
         let with = if f.is_option() { "Option<f64>" } else { "f64" };
@@ -926,9 +924,14 @@ fn registry(model: &Model) -> TokenStream {
     });
     quote! {
         /// The JSON schema schemars derives for every component schema of the spec, by name.
+        ///
+        /// Derived for serialization: a field is required when it is always
+        /// written, which is what the spec's `required` lists say.
         #[cfg(feature = "schemars")]
         pub fn component_schemas() -> ::std::vec::Vec<(&'static str, ::schemars::Schema)> {
-            let mut generator = ::schemars::SchemaGenerator::default();
+            let mut generator = ::schemars::generate::SchemaSettings::default()
+                .for_serialize()
+                .into_generator();
             ::std::vec![#(#entries),*]
         }
     }

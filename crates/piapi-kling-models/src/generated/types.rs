@@ -1947,7 +1947,7 @@ pub struct TaskOutput {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<i64>,
     /// The results; null or empty until completed.
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub works: ::std::option::Option<::std::vec::Vec<TaskWork>>,
 }
 
@@ -2062,7 +2062,7 @@ pub struct TaskError {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub raw_message: ::std::option::Option<::std::string::String>,
     /// Further detail; null in every documented response.
-    #[serde(default, skip_serializing_if = "::serde_json::Value::is_null")]
+    #[serde(default)]
     pub detail: ::serde_json::Value,
 }
 
@@ -2115,14 +2115,12 @@ pub struct TaskData {
     /// The request's input as PiAPI recorded it.
     pub input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     /// The results so far; null in some responses.
-    #[cfg_attr(feature = "schemars", schemars(required))]
     pub output: ::std::option::Option<TaskOutput>,
     /// Timestamps and billing. Older responses send `{}`, so every field is optional.
     pub meta: TaskMeta,
     /// Always null in PiAPI's responses.
     pub detail: ::serde_json::Value,
     /// Processing logs; usually empty.
-    #[cfg_attr(feature = "schemars", schemars(required))]
     pub logs: ::std::option::Option<
         ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
     >,
@@ -2342,7 +2340,7 @@ pub struct ErrorResponse {
     /// What went wrong; for 400, every broken rule as `field: rule`.
     pub message: ::std::string::String,
     /// Null in PiAPI's error bodies.
-    #[serde(default, skip_serializing_if = "::serde_json::Value::is_null")]
+    #[serde(default)]
     pub data: ::serde_json::Value,
 }
 
@@ -2736,9 +2734,14 @@ impl ::piapi_kling_models::validation::Presence for AccountInfoResponse {
 }
 
 /// The JSON schema schemars derives for every component schema of the spec, by name.
+///
+/// Derived for serialization: a field is required when it is always
+/// written, which is what the spec's `required` lists say.
 #[cfg(feature = "schemars")]
 pub fn component_schemas() -> ::std::vec::Vec<(&'static str, ::schemars::Schema)> {
-    let mut generator = ::schemars::SchemaGenerator::default();
+    let mut generator = ::schemars::generate::SchemaSettings::default()
+        .for_serialize()
+        .into_generator();
     ::std::vec![
         ("Model", generator.root_schema_for:: < Model > ()), ("TaskType", generator
         .root_schema_for:: < TaskType > ()), ("TaskStatus", generator.root_schema_for:: <
