@@ -544,6 +544,13 @@ impl<'a> Ctx<'a> {
         match prop {
             ReferenceOr::Reference { reference } => {
                 let (ty, doc) = self.named(reference)?;
+                // A nullable component makes every reference to it nullable: the
+                // only way OpenAPI 3.0 has to say "this $ref may be null".
+                field.nullable = self
+                    .schemas
+                    .get(ref_name(reference)?)
+                    .and_then(ReferenceOr::as_item)
+                    .is_some_and(|s| s.schema_data.nullable);
                 field.ty = ty;
                 field.doc = doc;
             }
@@ -598,7 +605,10 @@ impl<'a> Ctx<'a> {
                 }
                 c.min_length = s.min_length.map(|v| v as u64);
                 c.max_length = s.max_length.map(|v| v as u64);
-                c.uri = matches!(&s.format, VariantOrUnknownOrEmpty::Unknown(f) if f == "uri");
+                // `x-format: uri` is the same check where JSON-schema's `format: uri`
+                // cannot be used (a field that may also be empty).
+                c.uri = matches!(&s.format, VariantOrUnknownOrEmpty::Unknown(f) if f == "uri")
+                    || ext(schema, "x-format").and_then(Value::as_str) == Some("uri");
                 if let VariantOrUnknownOrEmpty::Item(StringFormat::Byte | StringFormat::Binary) =
                     &s.format
                 {

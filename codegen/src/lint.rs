@@ -317,8 +317,20 @@ fn lint_schema(
         obj.get("pattern").and_then(Value::as_str),
         obj.get("x-allowed-extensions").and_then(Value::as_array),
     ) {
-        let list: Vec<&str> = exts.iter().filter_map(Value::as_str).collect();
-        let expected = format!("(?i)\\.({})$", list.join("|"));
+        // Case-insensitive without `(?i)`, which ECMA regexes (JSON Schema) lack.
+        let classes: Vec<String> = exts
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|e| {
+                e.chars()
+                    .map(|c| match (c.to_ascii_uppercase(), c.to_ascii_lowercase()) {
+                        (u, l) if u != l => format!("[{u}{l}]"),
+                        _ => c.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let expected = format!("\\.({})$", classes.join("|"));
         if pattern != expected {
             err(
                 at.into(),

@@ -51,7 +51,11 @@ fn every_component_agrees_with_its_derived_schema() {
             // serialization schema lists it as required even where the spec does not.
             let mut expected = strings(theirs.get("required"));
             for (prop, s) in theirs["properties"].as_object().unwrap() {
-                if s.get("nullable") == Some(&Value::Bool(true)) {
+                let target = match s.get("$ref").and_then(Value::as_str) {
+                    Some(r) => &components[r.trim_start_matches("#/components/schemas/")],
+                    None => s,
+                };
+                if target.get("nullable") == Some(&Value::Bool(true)) {
                     expected.insert(prop.clone());
                 }
             }
