@@ -763,8 +763,8 @@ fn rule_check(rule: &RuleDef, s: &StructDef, rt: &syn::Path) -> TokenStream {
                 quote!((#(#values)|*))
             };
             quote! {
-                if let ::std::option::Option::Some(value @ #pattern) = #val {
-                    if !#p { #push }
+                if let ::std::option::Option::Some(value @ #pattern) = #val && !#p {
+                    #push
                 }
             }
         }
@@ -872,6 +872,9 @@ fn tagged(t: &TaggedDef, rt: &syn::Path) -> TokenStream {
     let values_doc = format!(" Every `{tag}` value, in spec order.");
     quote! {
         #doc
+        // Variants differ in size; boxing them would cost every user a `Box::new`
+        // for a value built once per request.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(tag = #tag)]
         #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]

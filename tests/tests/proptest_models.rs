@@ -49,7 +49,7 @@ fn valid_non_null(spec: &Value, schema: &Value, depth: u32) -> BoxedStrategy<Val
                 let exts: Vec<String> = exts.iter().map(|e| e.as_str().unwrap().to_owned()).collect();
                 ("[a-z]{1,10}", proptest::sample::select(exts)).prop_map(|(s, e)| json!(format!("{s}.{e}"))).boxed()
             } else {
-                proptest::collection::vec(any::<char>(), min.max(0)..=max.max(min))
+                proptest::collection::vec(any::<char>(), min..=max.max(min))
                     .prop_map(|c| json!(c.into_iter().collect::<String>()))
                     .boxed()
             }

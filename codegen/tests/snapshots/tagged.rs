@@ -332,6 +332,7 @@ impl ::piapi_kling_models::validation::Presence for SquareRequest {
 }
 
 /// Tagged by `shape`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(tag = "shape")]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]

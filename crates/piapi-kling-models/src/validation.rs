@@ -294,8 +294,9 @@ pub mod check {
         min: Option<f64>,
         max: Option<f64>,
     ) {
-        let below = min.filter(|lo| !(value >= *lo));
-        let above = max.filter(|hi| !(value <= *hi));
+        // NaN is below every minimum and above every maximum.
+        let below = min.filter(|lo| value < *lo || value.is_nan());
+        let above = max.filter(|hi| value > *hi || value.is_nan());
         let rule = match (below, above) {
             (Some(lo), _) => Rule::Minimum(lo),
             (None, Some(hi)) => Rule::Maximum(hi),

@@ -275,16 +275,15 @@ impl ::piapi_kling_models::validation::Validate for CameraControl {
 
         if let ::std::option::Option::Some(value @ "simple") = ::std::option::Option::Some(
             self.r#type.as_str(),
-        ) {
-            if !::piapi_kling_models::validation::Presence::is_present(&self.config) {
-                out.push(
-                    ::piapi_kling_models::validation::Violation::new(
-                        ::piapi_kling_models::validation::check::join(path, "config"),
-                        ::piapi_kling_models::validation::Rule::RequiredWhen,
-                        format!("is required when `type` is `{}`", value),
-                    ),
-                );
-            }
+        ) && !::piapi_kling_models::validation::Presence::is_present(&self.config)
+        {
+            out.push(
+                ::piapi_kling_models::validation::Violation::new(
+                    ::piapi_kling_models::validation::check::join(path, "config"),
+                    ::piapi_kling_models::validation::Rule::RequiredWhen,
+                    format!("is required when `type` is `{}`", value),
+                ),
+            );
         }
 
         if ::piapi_kling_models::validation::Presence::is_present(&self.config)
@@ -1057,19 +1056,19 @@ impl ::piapi_kling_models::validation::Validate for EffectsInput {
         if let ::std::option::Option::Some(
             value @ ("rocket" | "hearting" | "fighting" | "kissing" | "hugging"
             | "birthday" | "water"),
-        ) = ::std::option::Option::Some(self.effect.as_str()) {
-            if !::piapi_kling_models::validation::Presence::is_present(&self.prompt) {
-                out.push(
-                    ::piapi_kling_models::validation::Violation::new(
-                        ::piapi_kling_models::validation::check::join(path, "prompt"),
-                        ::piapi_kling_models::validation::Rule::RequiredWhen,
-                        format!(
-                            "is required when `effect` is `{}` (PiAPI says these effects very likely fail without a prompt)",
-                            value
-                        ),
+        ) = ::std::option::Option::Some(self.effect.as_str())
+            && !::piapi_kling_models::validation::Presence::is_present(&self.prompt)
+        {
+            out.push(
+                ::piapi_kling_models::validation::Violation::new(
+                    ::piapi_kling_models::validation::check::join(path, "prompt"),
+                    ::piapi_kling_models::validation::Rule::RequiredWhen,
+                    format!(
+                        "is required when `effect` is `{}` (PiAPI says these effects very likely fail without a prompt)",
+                        value
                     ),
-                );
-            }
+                ),
+            );
         }
     }
 }
@@ -1707,6 +1706,7 @@ impl ::piapi_kling_models::validation::Presence for SoundRequest {
 
 /// The body of createTask: one variant per task type, told apart by
 /// `task_type`. `model` is always `kling`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(tag = "task_type")]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
