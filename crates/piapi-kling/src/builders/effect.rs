@@ -1,0 +1,60 @@
+//! Kling effect presets (`task_type: effects`).
+
+use piapi_kling_models::{Effect, EffectsInput, EffectsRequest, Model};
+
+use super::{Files, Options, Prepared, Slot, task_options};
+use crate::client::Client;
+use crate::error::Result;
+use crate::handle::TaskHandle;
+use crate::source::MediaSource;
+
+/// An effects task; see [`Client::effect`]. The effects `rocket`, `hearting`,
+/// `fighting`, `kissing`, `hugging`, `birthday` and `water` need a
+/// `.prompt()` (PiAPI says they very likely fail without one).
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `.send().await`"]
+pub struct Effects {
+    client: Client,
+    image: MediaSource,
+    input: EffectsInput,
+    options: Options,
+}
+
+impl Effects {
+    pub(crate) fn new(client: Client, image: MediaSource, effect: Effect) -> Self {
+        Effects {
+            client,
+            image,
+            // The URL is filled in by `prepare`, once a local file is known.
+            input: EffectsInput::new(String::new(), effect),
+            options: Options::default(),
+        }
+    }
+
+    /// Text for the effects that need one.
+    pub fn prompt(mut self, prompt: impl Into<String>) -> Self {
+        self.input.prompt = Some(prompt.into());
+        self
+    }
+
+    /// Professional mode (dearer, better).
+    pub fn professional(mut self, on: bool) -> Self {
+        self.input.professional_mode = Some(on);
+        self
+    }
+
+    task_options!();
+
+    pub(crate) fn prepare(self) -> Prepared {
+        let mut files = Files::default();
+        let mut input = self.input;
+        input.image_url = files.put(Slot::EffectImage, self.image);
+        let request = EffectsRequest::new(Model::Kling, input);
+        Prepared::new(self.client, request, files, self.options)
+    }
+
+    /// Checks everything locally, uploads a local image, creates the task.
+    pub async fn send(self) -> Result<TaskHandle> {
+        self.prepare().send().await
+    }
+}

@@ -1,0 +1,265 @@
+//! One builder per task kind. What the API requires is a constructor argument
+//! (so forgetting it does not compile); everything else is a method.
+//!
+//! `send()` consumes the builder and, before any request:
+//! 1. checks every local file (exists, size, format, audio length),
+//! 2. runs the spec's [`Validate`](piapi_kling_models::Validate) on the request,
+//!
+//! and returns *every* problem at once as [`Error::Validation`]. Only then are
+//! local files uploaded (no upload is spent on a request that would be
+//! rejected) and the task created.
+
+mod effect;
+mod extend;
+mod lip_sync;
+mod sound;
+mod try_on;
+mod video;
+
+pub use effect::Effects;
+pub use extend::ExtendVideo;
+pub use lip_sync::LipSync;
+pub use sound::Sound;
+pub use try_on::TryOn;
+pub(crate) use video::prepare_video;
+pub use video::{ImageToVideo, TextToVideo, VideoBuilder};
+
+use std::path::PathBuf;
+
+use piapi_kling_models::{
+    CreateTaskRequest, ServiceMode, TaskConfig, Validate, Violation, Violations, WebhookConfig,
+};
+use reqwest::header::HeaderMap;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::handle::TaskHandle;
+use crate::source::{self, LocalFile, MediaKind, MediaSource};
+
+/// Stands in for a file's URL until the file is uploaded, so the rest of the
+/// request can be validated first.
+const PENDING_UPLOAD_URL: &str = "https://upload.pending.invalid/file";
+
+/// Task options every builder has: webhook, service mode, extra headers.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Options {
+    webhook: Option<WebhookConfig>,
+    service_mode: Option<ServiceMode>,
+    headers: HeaderMap,
+}
+
+impl Options {
+    fn config(&self) -> Option<TaskConfig> {
+        if self.webhook.is_none() && self.service_mode.is_none() {
+            return None;
+        }
+        Some(TaskConfig {
+            webhook_config: self.webhook.clone(),
+            service_mode: self.service_mode.clone(),
+        })
+    }
+}
+
+/// The methods of [`Options`] on a builder with an `options` field.
+macro_rules! task_options {
+    () => {
+        /// Has PiAPI POST the task to `endpoint` when it is created and when
+        /// it ends, with `secret` in the `x-webhook-secret` header (see
+        /// [`crate::webhook`]). The secret is never printed by this SDK.
+        pub fn webhook(mut self, endpoint: impl Into<String>, secret: impl Into<String>) -> Self {
+            let secret = secret.into();
+            self.options.webhook = Some(piapi_kling_models::WebhookConfig {
+                endpoint: Some(endpoint.into()),
+                secret: (!secret.is_empty()).then_some(secret),
+            });
+            self
+        }
+
+        /// Who pays: `Public` (pay as you go) or `Private` (your own Kling
+        /// account). Unset, the workspace setting applies.
+        pub fn service_mode(mut self, mode: piapi_kling_models::ServiceMode) -> Self {
+            self.options.service_mode = Some(mode);
+            self
+        }
+
+        /// Adds a header to the create request (e.g. a tracing id for a proxy).
+        /// It cannot replace the API key.
+        pub fn header(
+            mut self,
+            name: reqwest::header::HeaderName,
+            value: reqwest::header::HeaderValue,
+        ) -> Self {
+            self.options.headers.append(name, value);
+            self
+        }
+    };
+}
+pub(crate) use task_options;
+
+/// Where a file's URL goes in the request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Image,
+    ImageTail,
+    Element(usize),
+    MotionMask,
+    EffectImage,
+    Model,
+    Dress,
+    Upper,
+    Lower,
+    Dubbing,
+}
+
+impl Slot {
+    /// The field's JSON path, as validation errors name it.
+    fn path(self) -> String {
+        match self {
+            Slot::Image => "input.image_url".into(),
+            Slot::ImageTail => "input.image_tail_url".into(),
+            Slot::Element(i) => format!("input.elements[{i}].image_url"),
+            Slot::MotionMask => "input.motion_brush.mask_url".into(),
+            Slot::EffectImage => "input.image_url".into(),
+            Slot::Model => "input.model_input".into(),
+            Slot::Dress => "input.dress_input".into(),
+            Slot::Upper => "input.upper_input".into(),
+            Slot::Lower => "input.lower_input".into(),
+            Slot::Dubbing => "input.local_dubbing_url".into(),
+        }
+    }
+
+    fn kind(self) -> MediaKind {
+        match self {
+            Slot::Dubbing => MediaKind::LipSyncAudio,
+            _ => MediaKind::Image,
+        }
+    }
+
+    /// Puts `url` into the field; false if the request has no such field.
+    fn set(self, request: &mut CreateTaskRequest, url: String) -> bool {
+        use CreateTaskRequest as R;
+        let field = match (self, request) {
+            (Slot::Image, R::VideoGeneration(r)) => &mut r.input.image_url,
+            (Slot::ImageTail, R::VideoGeneration(r)) => &mut r.input.image_tail_url,
+            (Slot::Element(i), R::VideoGeneration(r)) => {
+                match r.input.elements.as_mut().and_then(|e| e.get_mut(i)) {
+                    Some(element) => {
+                        element.image_url = url;
+                        return true;
+                    }
+                    None => return false,
+                }
+            }
+            (Slot::MotionMask, R::VideoGeneration(r)) => match r.input.motion_brush.as_mut() {
+                Some(brush) => {
+                    brush.mask_url = url;
+                    return true;
+                }
+                None => return false,
+            },
+            (Slot::EffectImage, R::Effects(r)) => {
+                r.input.image_url = url;
+                return true;
+            }
+            (Slot::Model, R::AiTryOn(r)) => {
+                r.input.model_input = url;
+                return true;
+            }
+            (Slot::Dress, R::AiTryOn(r)) => &mut r.input.dress_input,
+            (Slot::Upper, R::AiTryOn(r)) => &mut r.input.upper_input,
+            (Slot::Lower, R::AiTryOn(r)) => &mut r.input.lower_input,
+            (Slot::Dubbing, R::LipSync(r)) => &mut r.input.local_dubbing_url,
+            _ => return false,
+        };
+        *field = Some(url);
+        true
+    }
+}
+
+/// Collects the local files of a request while the builder fills it in.
+#[derive(Default)]
+pub(crate) struct Files(Vec<(Slot, PathBuf)>);
+
+impl Files {
+    /// The string to put in the request now: the URL itself, or a stand-in
+    /// for a file that is uploaded once everything is valid.
+    pub(crate) fn put(&mut self, slot: Slot, source: MediaSource) -> String {
+        match source {
+            MediaSource::Url(url) => url,
+            MediaSource::File(path) => {
+                self.0.push((slot, path));
+                PENDING_UPLOAD_URL.to_owned()
+            }
+        }
+    }
+}
+
+/// A request ready to be checked and sent.
+// `pub` (in a private module) because the sealed `VideoBuilder` trait returns it.
+pub struct Prepared {
+    pub(crate) client: Client,
+    pub(crate) request: CreateTaskRequest,
+    pub(crate) files: Files,
+    pub(crate) headers: HeaderMap,
+}
+
+impl Prepared {
+    pub(crate) fn new(
+        client: Client,
+        request: impl Into<CreateTaskRequest>,
+        files: Files,
+        options: Options,
+    ) -> Self {
+        let mut request = request.into();
+        let config = options.config();
+        match &mut request {
+            CreateTaskRequest::VideoGeneration(r) => r.config = config,
+            CreateTaskRequest::ExtendVideo(r) => r.config = config,
+            CreateTaskRequest::LipSync(r) => r.config = config,
+            CreateTaskRequest::Effects(r) => r.config = config,
+            CreateTaskRequest::AiTryOn(r) => r.config = config,
+            CreateTaskRequest::Sound(r) => r.config = config,
+        }
+        Prepared {
+            client,
+            request,
+            files,
+            headers: options.headers,
+        }
+    }
+
+    /// Every local check: the files, then the spec's rules. All problems at once.
+    pub(crate) async fn check(&self) -> Result<Vec<(Slot, LocalFile)>> {
+        let mut violations: Vec<Violation> = Vec::new();
+        if let Err(found) = self.request.validate() {
+            violations.extend(found);
+        }
+        let mut loaded = Vec::new();
+        for (slot, path) in &self.files.0 {
+            match source::load(path, slot.kind()).await {
+                Ok(file) => loaded.push((*slot, file)),
+                Err(problems) => violations.extend(
+                    problems
+                        .into_iter()
+                        .map(|(rule, message)| Violation::new(slot.path(), rule, message)),
+                ),
+            }
+        }
+        if violations.is_empty() {
+            Ok(loaded)
+        } else {
+            Err(Error::Validation(Violations(violations)))
+        }
+    }
+
+    /// Checks, uploads the local files, and creates the task.
+    pub(crate) async fn send(mut self) -> Result<TaskHandle> {
+        let files = self.check().await?;
+        for (slot, file) in files {
+            let url = self.client.upload_file(&file).await?;
+            let placed = slot.set(&mut self.request, url);
+            debug_assert!(placed, "{slot:?} has no field in this request");
+        }
+        self.client.send_create(&self.request, &self.headers).await
+    }
+}

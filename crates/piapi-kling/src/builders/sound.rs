@@ -1,0 +1,58 @@
+//! Kling Sound (`task_type: sound`).
+
+use piapi_kling_models::{Duration, Model, SoundInput, SoundRequest};
+
+use super::{Files, Options, Prepared, task_options};
+use crate::client::Client;
+use crate::error::Result;
+use crate::handle::TaskHandle;
+
+/// A Kling Sound task; see [`Client::sound`]. Needs a `.prompt()`, a
+/// `.for_video()`, or both.
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `.send().await`"]
+pub struct Sound {
+    client: Client,
+    input: SoundInput,
+    options: Options,
+}
+
+impl Sound {
+    pub(crate) fn new(client: Client) -> Self {
+        Sound {
+            client,
+            input: SoundInput::default(),
+            options: Options::default(),
+        }
+    }
+
+    /// What the sound is, e.g. "lively violin playing a marching tune".
+    pub fn prompt(mut self, prompt: impl Into<String>) -> Self {
+        self.input.prompt = Some(prompt.into());
+        self
+    }
+
+    /// Scores the finished video of task `origin_task_id`.
+    pub fn for_video(mut self, origin_task_id: impl Into<String>) -> Self {
+        self.input.origin_task_id = Some(origin_task_id.into());
+        self
+    }
+
+    /// 5 or 10 seconds.
+    pub fn duration(mut self, duration: Duration) -> Self {
+        self.input.duration = Some(duration);
+        self
+    }
+
+    task_options!();
+
+    pub(crate) fn prepare(self) -> Prepared {
+        let request = SoundRequest::new(Model::Kling, self.input);
+        Prepared::new(self.client, request, Files::default(), self.options)
+    }
+
+    /// Checks the request locally and creates the task.
+    pub async fn send(self) -> Result<TaskHandle> {
+        self.prepare().send().await
+    }
+}

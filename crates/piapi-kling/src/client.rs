@@ -1,0 +1,372 @@
+//! [`Client`]: the entry point, holding the configuration and the operations
+//! that are not task builders.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use piapi_kling_models::validation::Rule;
+use piapi_kling_models::{
+    AccountInfo, AccountInfoResponse, CancelModel, CancelTaskResponse, CancelTasksResponse,
+    CreateTaskRequest, Effect, TaskData, TaskResponse, UploadRequest, UploadResponse, Validate,
+    Violation, Violations,
+};
+use reqwest::Url;
+use reqwest::header::{HeaderMap, HeaderValue};
+use tokio::time::Instant;
+
+use crate::builders::{Effects, ExtendVideo, ImageToVideo, LipSync, Sound, TextToVideo, TryOn};
+use crate::config::ClientBuilder;
+use crate::error::{Error, Result};
+use crate::handle::TaskHandle;
+use crate::retry::RetryPolicy;
+use crate::source::{self, LocalFile, MediaKind, MediaSource};
+use crate::transport::{Call, Op, endpoint, request_span};
+use crate::wait::{Poller, StatusStream, WaitPolicy};
+
+/// A PiAPI Kling client. Cheap to clone (the configuration is shared).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), piapi_kling::Error> {
+/// let client = piapi_kling::Client::from_env()?;
+/// let video = client.text_to_video("a red fox in the snow").send().await?.wait().await?;
+/// println!("{}", video.video_url().unwrap_or_default());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: Url,
+    pub(crate) upload_base_url: Url,
+    /// `x-api-key`, marked sensitive.
+    pub(crate) key: HeaderValue,
+    /// The key as text, only to scrub it from error messages.
+    pub(crate) key_text: String,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) wait: WaitPolicy,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Client")
+            .field("base_url", &inner.base_url.as_str())
+            .field("upload_base_url", &inner.upload_base_url.as_str())
+            .field("api_key", &"<redacted>")
+            .field("timeout", &inner.timeout)
+            .field("retry", &inner.retry)
+            .field("wait", &inner.wait)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A [`ClientBuilder`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from `PIAPI_API_KEY` (required), `PIAPI_BASE_URL`
+    /// and `PIAPI_UPLOAD_BASE_URL` (optional).
+    pub fn from_env() -> Result<Client> {
+        ClientBuilder::from_env().build()
+    }
+
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Client {
+        Client { inner }
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// The API base URL requests go to.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base_url
+    }
+
+    /// The base URL uploads go to.
+    pub fn upload_base_url(&self) -> &Url {
+        &self.inner.upload_base_url
+    }
+
+    /// The wait policy of `wait()`.
+    pub fn wait_policy(&self) -> &WaitPolicy {
+        &self.inner.wait
+    }
+
+    // ----------------------------------------------------------- builders
+
+    /// Text-to-video. Sends `aspect_ratio` 16:9 unless set (PiAPI requires one).
+    pub fn text_to_video(&self, prompt: impl Into<String>) -> TextToVideo {
+        TextToVideo::new(self.clone(), prompt.into())
+    }
+
+    /// Image-to-video from `image` (a URL or a local file to upload).
+    pub fn image_to_video(&self, image: impl Into<MediaSource>) -> ImageToVideo {
+        ImageToVideo::new(self.clone(), image.into())
+    }
+
+    /// Extends the finished video of task `origin_task_id` by about 5 s.
+    pub fn extend(&self, origin_task_id: impl Into<String>) -> ExtendVideo {
+        ExtendVideo::new(self.clone(), origin_task_id.into())
+    }
+
+    /// Lip-syncs the finished video of task `origin_task_id`; choose `.text()`
+    /// or `.audio()`.
+    pub fn lip_sync(&self, origin_task_id: impl Into<String>) -> LipSync {
+        LipSync::new(self.clone(), origin_task_id.into())
+    }
+
+    /// Turns `image` into a video with a Kling effect preset.
+    pub fn effect(&self, image: impl Into<MediaSource>, effect: Effect) -> Effects {
+        Effects::new(self.clone(), image.into(), effect)
+    }
+
+    /// Virtual try-on on the person in `model_image`; add `.dress()` or
+    /// `.upper()`/`.lower()`.
+    pub fn try_on(&self, model_image: impl Into<MediaSource>) -> TryOn {
+        TryOn::new(self.clone(), model_image.into())
+    }
+
+    /// Kling Sound; give `.prompt()` and/or `.for_video()`.
+    pub fn sound(&self) -> Sound {
+        Sound::new(self.clone())
+    }
+
+    // ------------------------------------------------------------ tasks
+
+    /// Creates a task from a raw request, after checking it with
+    /// [`Validate::validate`]. Every URL must already be a URL.
+    pub async fn create(&self, request: impl Into<CreateTaskRequest>) -> Result<TaskHandle> {
+        let request = request.into();
+        request.validate().map_err(Error::Validation)?;
+        self.send_create(&request, &HeaderMap::new()).await
+    }
+
+    /// Creates a task from a raw request without checking it locally: for a
+    /// value PiAPI accepts that the spec does not list yet (a new model
+    /// version, say). PiAPI answers a broken request with HTTP 400.
+    pub async fn create_unvalidated(
+        &self,
+        request: impl Into<CreateTaskRequest>,
+    ) -> Result<TaskHandle> {
+        self.send_create(&request.into(), &HeaderMap::new()).await
+    }
+
+    pub(crate) async fn send_create(
+        &self,
+        request: &CreateTaskRequest,
+        headers: &HeaderMap,
+    ) -> Result<TaskHandle> {
+        let body = serde_json::to_vec(request)
+            .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
+        let webhook_secret = config_secret(request);
+        let secrets: Vec<&str> = webhook_secret.into_iter().collect();
+        let span = request_span(Op::CreateTask, None);
+        let response: TaskResponse = self
+            .call_in(
+                span.clone(),
+                Call {
+                    op: Op::CreateTask,
+                    url: endpoint(&self.inner.base_url, &["api", "v1", "task"]),
+                    body: Some(Bytes::from(body)),
+                    task_id: None,
+                    headers: Some(headers),
+                    secrets: &secrets,
+                },
+            )
+            .await?;
+        let task = response.data;
+        span.record("task_id", task.task_id.as_str());
+        span.in_scope(|| {
+            tracing::info!(task_id = %task.task_id, task_type = %task.task_type, status = %task.status, "task created");
+        });
+        Ok(TaskHandle::created(self.clone(), task, Instant::now()))
+    }
+
+    /// Reads a task.
+    pub async fn get_task(&self, task_id: &str) -> Result<TaskData> {
+        check_task_id(task_id)?;
+        let response: TaskResponse = self
+            .call(Call {
+                op: Op::GetTask,
+                url: endpoint(&self.inner.base_url, &["api", "v1", "task", task_id]),
+                body: None,
+                task_id: Some(task_id),
+                headers: None,
+                secrets: &[],
+            })
+            .await?;
+        Ok(response.data)
+    }
+
+    /// Cancels a pending task. It then reads back as `failed` with error code
+    /// 10001; a task that already started cannot be cancelled (HTTP 400).
+    pub async fn cancel_task(&self, task_id: &str) -> Result<()> {
+        check_task_id(task_id)?;
+        let _: CancelTaskResponse = self
+            .call(Call {
+                op: Op::CancelTask,
+                url: endpoint(&self.inner.base_url, &["api", "v1", "task", task_id]),
+                body: None,
+                task_id: Some(task_id),
+                headers: None,
+                secrets: &[],
+            })
+            .await?;
+        tracing::info!(task_id, "task cancelled");
+        Ok(())
+    }
+
+    /// Cancels every pending task of `model` created before `created_before`;
+    /// returns the ids of the cancelled tasks. PiAPI marks this "Developing".
+    pub async fn cancel_tasks(
+        &self,
+        created_before: SystemTime,
+        model: CancelModel,
+    ) -> Result<Vec<String>> {
+        let secs = created_before
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let mut url = endpoint(&self.inner.base_url, &["api", "v1", "tasks"]);
+        url.query_pairs_mut()
+            .append_pair("created_before", &secs.to_string())
+            .append_pair("model", model.as_str());
+        let response: CancelTasksResponse = self
+            .call(Call {
+                op: Op::CancelTasks,
+                url,
+                body: None,
+                task_id: None,
+                headers: None,
+                secrets: &[],
+            })
+            .await?;
+        Ok(response.data.task_ids)
+    }
+
+    /// The account's name, id and remaining credit.
+    pub async fn account_info(&self) -> Result<AccountInfo> {
+        let response: AccountInfoResponse = self
+            .call(Call {
+                op: Op::AccountInfo,
+                url: endpoint(&self.inner.base_url, &["account", "info"]),
+                body: None,
+                task_id: None,
+                headers: None,
+                secrets: &[],
+            })
+            .await?;
+        Ok(response.data)
+    }
+
+    /// A handle on an existing task, e.g. to resume waiting after
+    /// [`Error::Timeout`]. Its first poll happens at once.
+    pub fn task(&self, task_id: impl Into<String>) -> TaskHandle {
+        TaskHandle::resumed(self.clone(), task_id.into())
+    }
+
+    /// The status changes of a task, polled with the client's wait policy:
+    /// each distinct status once, ending after `completed` or `failed`.
+    pub fn watch(&self, task_id: impl Into<String>) -> StatusStream {
+        self.watch_with(task_id, self.inner.wait.clone())
+    }
+
+    /// [`watch`](Self::watch) with another policy.
+    pub fn watch_with(&self, task_id: impl Into<String>, policy: WaitPolicy) -> StatusStream {
+        Poller::new(self.clone(), task_id.into(), None, None, policy).into_stream()
+    }
+
+    // ----------------------------------------------------------- uploads
+
+    /// Uploads a local file (jpg, jpeg, png, webp, mp4, wav, mp3; at most
+    /// 10 MB) and returns its URL, valid for 24 hours. A URL is returned as is.
+    pub async fn upload(&self, source: impl Into<MediaSource>) -> Result<String> {
+        match source.into() {
+            MediaSource::Url(url) => Ok(url),
+            MediaSource::File(path) => {
+                let file =
+                    source::load(&path, MediaKind::Uploadable)
+                        .await
+                        .map_err(|problems| {
+                            Error::Validation(Violations(
+                                problems
+                                    .into_iter()
+                                    .map(|(rule, message)| Violation::new("file", rule, message))
+                                    .collect(),
+                            ))
+                        })?;
+                self.upload_file(&file).await
+            }
+        }
+    }
+
+    /// Uploads a checked file.
+    pub(crate) async fn upload_file(&self, file: &LocalFile) -> Result<String> {
+        let request = UploadRequest::new(
+            file.upload_name.clone(),
+            base64::engine::general_purpose::STANDARD.encode(&file.bytes),
+        );
+        if let Err(violations) = request.validate() {
+            // Names are built to pass; this guards the spec changing under us.
+            return Err(Error::File {
+                path: file.path.clone(),
+                reason: violations.to_string(),
+            });
+        }
+        let body = serde_json::to_vec(&request)
+            .map_err(|e| Error::Config(format!("cannot encode the upload: {e}")))?;
+        let response: UploadResponse = self
+            .call(Call {
+                op: Op::Upload,
+                url: endpoint(&self.inner.upload_base_url, &["api", "ephemeral_resource"]),
+                body: Some(Bytes::from(body)),
+                task_id: None,
+                headers: None,
+                secrets: &[],
+            })
+            .await?;
+        tracing::debug!(bytes = file.bytes.len(), "file uploaded");
+        Ok(response.data.url)
+    }
+}
+
+fn check_task_id(task_id: &str) -> Result<()> {
+    if task_id.trim().is_empty() {
+        return Err(Error::Validation(Violations(vec![Violation::new(
+            "task_id",
+            Rule::MinLength(1),
+            "must not be empty",
+        )])));
+    }
+    Ok(())
+}
+
+/// The webhook secret of a create request, to keep it out of errors.
+fn config_secret(request: &CreateTaskRequest) -> Option<&str> {
+    let config = match request {
+        CreateTaskRequest::VideoGeneration(r) => &r.config,
+        CreateTaskRequest::ExtendVideo(r) => &r.config,
+        CreateTaskRequest::LipSync(r) => &r.config,
+        CreateTaskRequest::Effects(r) => &r.config,
+        CreateTaskRequest::AiTryOn(r) => &r.config,
+        CreateTaskRequest::Sound(r) => &r.config,
+    };
+    config
+        .as_ref()?
+        .webhook_config
+        .as_ref()?
+        .secret
+        .as_deref()
+        .filter(|s| !s.is_empty())
+}

@@ -1,0 +1,317 @@
+//! Client configuration: [`ClientBuilder`] and the environment variables.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::header::HeaderValue;
+
+use crate::client::{Client, Inner};
+use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
+use crate::wait::WaitPolicy;
+
+/// PiAPI's API host.
+pub const DEFAULT_BASE_URL: &str = "https://api.piapi.ai";
+/// PiAPI's upload host (`x-upload-base-url` in the spec).
+pub const DEFAULT_UPLOAD_BASE_URL: &str = "https://upload.theapi.app";
+/// The environment variable holding the API key (required by `from_env`).
+pub const ENV_API_KEY: &str = "PIAPI_API_KEY";
+/// The environment variable overriding the API base URL.
+pub const ENV_BASE_URL: &str = "PIAPI_BASE_URL";
+/// The environment variable overriding the upload base URL.
+pub const ENV_UPLOAD_BASE_URL: &str = "PIAPI_UPLOAD_BASE_URL";
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+// Long enough for a 10 MB upload (13 MB of base64) on a modest uplink.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Builds a [`Client`].
+///
+/// ```no_run
+/// # fn run() -> Result<(), piapi_kling::Error> {
+/// use std::time::Duration;
+/// let client = piapi_kling::Client::builder()
+///     .api_key("my-key")
+///     .timeout(Duration::from_secs(30))
+///     .retry_policy(piapi_kling::RetryPolicy::none())
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    upload_base_url: Option<String>,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    user_agent: Option<String>,
+    retry: RetryPolicy,
+    wait: WaitPolicy,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("upload_base_url", &self.upload_base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("wait", &self.wait)
+            .field(
+                "http",
+                &self.http.as_ref().map(|_| "<caller's reqwest::Client>"),
+            )
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with every setting at its default and no API key.
+    pub fn new() -> Self {
+        ClientBuilder::default()
+    }
+
+    /// A builder configured from `PIAPI_API_KEY`, `PIAPI_BASE_URL` and
+    /// `PIAPI_UPLOAD_BASE_URL` (empty values count as unset).
+    pub fn from_env() -> Self {
+        ClientBuilder::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name| lookup(name).filter(|v: &String| !v.trim().is_empty());
+        ClientBuilder {
+            api_key: get(ENV_API_KEY),
+            base_url: get(ENV_BASE_URL),
+            upload_base_url: get(ENV_UPLOAD_BASE_URL),
+            ..ClientBuilder::default()
+        }
+    }
+
+    /// The PiAPI API key (sent as `x-api-key`, marked sensitive, never printed).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The API base URL (default `https://api.piapi.ai`). When it is set and the
+    /// upload base URL is not, uploads go to this URL too (a proxy or the
+    /// simulator serves both).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The upload base URL (default `https://upload.theapi.app`).
+    pub fn upload_base_url(mut self, url: impl Into<String>) -> Self {
+        self.upload_base_url = Some(url.into());
+        self
+    }
+
+    /// How long opening a connection may take (default 10 s). Not available
+    /// with [`http_client`](Self::http_client): set it on that client.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long one HTTP request may take in all (default 120 s, enough for a
+    /// 10 MB upload). Applies to a caller's `reqwest::Client` too.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` sent (default `piapi-kling/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Retries of single requests (default: [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// How `wait()` polls (default: [`WaitPolicy::default`]).
+    pub fn wait_policy(mut self, policy: WaitPolicy) -> Self {
+        self.wait = policy;
+        self
+    }
+
+    /// Sends requests through the caller's own `reqwest::Client` (proxies,
+    /// TLS roots, connection pool). The key is added to each request.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let key = self
+            .api_key
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "no API key: set {ENV_API_KEY} or call ClientBuilder::api_key"
+                ))
+            })?;
+        let mut key_header = HeaderValue::from_str(key.trim()).map_err(|_| {
+            Error::Config("the API key contains characters not allowed in an HTTP header".into())
+        })?;
+        key_header.set_sensitive(true);
+
+        let base_overridden = self.base_url.is_some();
+        let base_url = parse_base(
+            "base URL",
+            self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL),
+        )?;
+        let upload_base_url = match (&self.upload_base_url, base_overridden) {
+            (Some(url), _) => parse_base("upload base URL", url)?,
+            (None, true) => base_url.clone(),
+            (None, false) => parse_base("upload base URL", DEFAULT_UPLOAD_BASE_URL)?,
+        };
+
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| concat!("piapi-kling/", env!("CARGO_PKG_VERSION")).to_owned());
+        let user_agent = HeaderValue::from_str(&user_agent)
+            .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
+
+        let http = match self.http {
+            Some(_) if self.connect_timeout.is_some() => {
+                return Err(Error::Config(
+                    "connect_timeout cannot be applied to a caller's reqwest::Client; set it on that client".into(),
+                ));
+            }
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
+
+        Ok(Client::from_inner(Arc::new(Inner {
+            http,
+            base_url,
+            upload_base_url,
+            key: key_header,
+            key_text: key.trim().to_owned(),
+            user_agent,
+            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            retry: self.retry,
+            wait: self.wait,
+        })))
+    }
+}
+
+/// Parses an http(s) base URL, without a trailing slash in its path.
+fn parse_base(what: &str, url: &str) -> Result<Url> {
+    let mut parsed = Url::parse(url.trim())
+        .map_err(|e| Error::Config(format!("invalid {what} `{url}`: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.cannot_be_a_base() {
+        return Err(Error::Config(format!(
+            "invalid {what} `{url}`: must be an http(s) URL"
+        )));
+    }
+    let path = parsed.path().trim_end_matches('/').to_owned();
+    parsed.set_path(&path);
+    parsed.set_query(None);
+    parsed.set_fragment(None);
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> ClientBuilder {
+        ClientBuilder::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn missing_key_is_a_config_error() {
+        let err = env(&[]).build().unwrap_err();
+        assert!(
+            matches!(&err, Error::Config(m) if m.contains("PIAPI_API_KEY")),
+            "{err}"
+        );
+        let err = env(&[(ENV_API_KEY, "  ")]).build().unwrap_err();
+        assert!(matches!(err, Error::Config(_)));
+    }
+
+    #[test]
+    fn default_hosts() {
+        let client = env(&[(ENV_API_KEY, "k")]).build().unwrap();
+        assert_eq!(client.base_url().as_str(), "https://api.piapi.ai/");
+        assert_eq!(
+            client.upload_base_url().as_str(),
+            "https://upload.theapi.app/"
+        );
+    }
+
+    #[test]
+    fn an_overridden_base_url_also_receives_uploads() {
+        let client = env(&[
+            (ENV_API_KEY, "k"),
+            (ENV_BASE_URL, "http://127.0.0.1:9/proxy/"),
+        ])
+        .build()
+        .unwrap();
+        assert_eq!(client.base_url().as_str(), "http://127.0.0.1:9/proxy");
+        assert_eq!(
+            client.upload_base_url().as_str(),
+            "http://127.0.0.1:9/proxy"
+        );
+
+        let client = env(&[
+            (ENV_API_KEY, "k"),
+            (ENV_BASE_URL, "http://127.0.0.1:9"),
+            (ENV_UPLOAD_BASE_URL, "http://127.0.0.1:10"),
+        ])
+        .build()
+        .unwrap();
+        assert_eq!(client.upload_base_url().as_str(), "http://127.0.0.1:10/");
+    }
+
+    #[test]
+    fn bad_urls_and_keys_are_config_errors_without_the_key() {
+        let err = ClientBuilder::new()
+            .api_key("k")
+            .base_url("ftp://x")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)));
+        let err = ClientBuilder::new()
+            .api_key("bad\nkey-SECRET")
+            .build()
+            .unwrap_err();
+        assert!(!err.to_string().contains("SECRET"));
+        let err = ClientBuilder::new()
+            .api_key("k")
+            .http_client(reqwest::Client::new())
+            .connect_timeout(Duration::from_secs(1))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)));
+    }
+
+    #[test]
+    fn debug_redacts_the_key() {
+        let builder = ClientBuilder::new().api_key("KEY-VALUE-123");
+        assert!(!format!("{builder:?}").contains("KEY-VALUE-123"));
+        let client = builder.build().unwrap();
+        assert!(!format!("{client:?}").contains("KEY-VALUE-123"));
+    }
+}

@@ -1,0 +1,195 @@
+//! The one error type of the SDK.
+//!
+//! Every variant says what happened and, where a task exists, its id: a task id
+//! is never dropped on the way to the caller. No variant ever prints the API
+//! key or a webhook secret (response bodies kept for diagnosis are scrubbed,
+//! see [`crate::redact`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use piapi_kling_models::{TaskData, TaskStatus, Violations};
+
+use crate::result::TaskResult;
+
+/// `Result` with this crate's [`enum@Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when talking to PiAPI.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request breaks the spec's rules; nothing was sent. Holds every
+    /// violation at once, each naming the field (`input.prompt`, ...).
+    #[error("invalid request: {0}")]
+    Validation(Violations),
+
+    /// PiAPI answered with an error status (HTTP 4xx/5xx).
+    #[error("PiAPI answered HTTP {status}{}: {message}", fmt_code(*code))]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// The `code` of PiAPI's error body, when it had one.
+        code: Option<i64>,
+        /// PiAPI's message (for 400, every broken rule).
+        message: String,
+        /// How long PiAPI asked to wait (`Retry-After`), for 429 and 503.
+        retry_after: Option<Duration>,
+    },
+
+    /// The task ended in `failed` (a cancelled task is a failed task with
+    /// code 10001, see the spec's cancel decision).
+    #[error("task {task_id} failed (code {code}): {message}")]
+    TaskFailed {
+        /// The failed task's id.
+        task_id: String,
+        /// PiAPI's `error.code`.
+        code: i64,
+        /// PiAPI's `error.message`, else `error.raw_message`.
+        message: String,
+        /// Kling's own message (`error.raw_message`), verbatim.
+        raw_message: Option<String>,
+        /// The task as last read.
+        task: Box<TaskData>,
+    },
+
+    /// The wait's deadline passed before the task finished. The task itself
+    /// goes on: resume with `client.task(task_id).wait()`.
+    #[error(
+        "stopped waiting for task {task_id} after {elapsed:?} (last status: {}); the task goes on, resume with client.task(id).wait()",
+        last_status.as_ref().map_or("unknown", |s| s.as_str())
+    )]
+    Timeout {
+        /// The task that did not finish in time.
+        task_id: String,
+        /// How long the wait lasted.
+        elapsed: Duration,
+        /// The last status read, if any poll succeeded.
+        last_status: Option<TaskStatus>,
+    },
+
+    /// The HTTP exchange failed (connection, TLS, timeout, reading the body).
+    #[error("HTTP transport error: {0}")]
+    Transport(#[source] reqwest::Error),
+
+    /// A successful response whose body is not what the spec says.
+    #[error("could not decode the HTTP {status} response: {source}")]
+    Decode {
+        /// The HTTP status.
+        status: u16,
+        /// The body, truncated and with secrets scrubbed.
+        body: String,
+        /// Why decoding failed.
+        source: serde_json::Error,
+    },
+
+    /// A create request failed after it may have reached PiAPI, so a task may
+    /// exist (and be billed) although no task id came back intact. PiAPI has
+    /// no idempotency key, so the SDK never re-sends it by itself.
+    #[error(
+        "the create request may have created a task ({}): {source}. Before re-sending, {}; re-sending may create a second task that is billed too",
+        task_id.as_deref().map_or_else(|| "no task id could be read".to_owned(), |id| format!("task id {id}")),
+        if task_id.is_some() { "look the task up with client.task(id).get()" } else { "check the PiAPI dashboard or your webhook for a new task" }
+    )]
+    AmbiguousCreate {
+        /// The task id, when it could be salvaged from a damaged body.
+        task_id: Option<String>,
+        /// What went wrong.
+        source: Box<Error>,
+        /// The raw body received, if any (truncated, secrets scrubbed).
+        raw_body: Option<String>,
+    },
+
+    /// A video + lip-sync pipeline stopped after the video task was created.
+    /// `video_task_id` is that task; `video` its result when it completed.
+    #[error("lip-sync pipeline stopped after video task {video_task_id} was created: {source}")]
+    Pipeline {
+        /// The video task of the first step.
+        video_task_id: String,
+        /// The video's result, when the failure came after it completed.
+        video: Option<Box<TaskResult>>,
+        /// What went wrong.
+        source: Box<Error>,
+    },
+
+    /// The client is misconfigured (e.g. `PIAPI_API_KEY` is not set).
+    #[error("configuration error: {0}")]
+    Config(String),
+
+    /// A local file could not be used (read failure after validation).
+    #[error("file {}: {reason}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+fn fmt_code(code: Option<i64>) -> String {
+    code.map(|c| format!(" (code {c})")).unwrap_or_default()
+}
+
+impl Error {
+    /// True when the same call may succeed if tried again: connection
+    /// problems, timeouts, HTTP 429 and 500/502/503/504.
+    ///
+    /// [`Error::AmbiguousCreate`] is never retryable: re-sending a create may
+    /// bill a second task.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            // A body cut short surfaces as a decode error: transient too.
+            Error::Transport(e) => !e.is_builder() && !e.is_redirect(),
+            Error::Api { status, .. } => is_retryable_status(*status),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status involved, where there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::Transport(e) => e.status().map(|s| s.as_u16()),
+            Error::AmbiguousCreate { source, .. } | Error::Pipeline { source, .. } => {
+                source.status()
+            }
+            _ => None,
+        }
+    }
+
+    /// The id of the task this error is about, where one is known. For
+    /// [`Error::Pipeline`] it is the video task (the lip-sync task, if one was
+    /// created, is `source.task_id()`).
+    pub fn task_id(&self) -> Option<&str> {
+        match self {
+            Error::TaskFailed { task_id, .. } | Error::Timeout { task_id, .. } => Some(task_id),
+            Error::AmbiguousCreate { task_id, .. } => task_id.as_deref(),
+            Error::Pipeline { video_task_id, .. } => Some(video_task_id),
+            _ => None,
+        }
+    }
+
+    /// How long PiAPI asked to wait before the next request, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// True for a task that failed because it was cancelled (PiAPI reports a
+    /// cancelled task as `failed` with error code 10001).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Error::TaskFailed { code: 10001, .. })
+    }
+
+    /// True for HTTP 404 (no task has this id).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+}
+
+/// The statuses worth retrying for an idempotent request.
+pub(crate) fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
+}

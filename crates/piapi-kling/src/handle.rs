@@ -1,0 +1,98 @@
+//! [`TaskHandle`]: a created (or resumed) task.
+
+use piapi_kling_models::TaskData;
+use tokio::time::Instant;
+
+use crate::client::Client;
+use crate::error::Result;
+use crate::result::TaskResult;
+use crate::wait::{Poller, StatusStream, WaitPolicy};
+
+/// A task on PiAPI: read it, cancel it, wait for its result, or follow its
+/// status. The id is always at hand ([`TaskHandle::id`]), so a task is never
+/// lost even when waiting fails.
+#[derive(Clone, Debug)]
+pub struct TaskHandle {
+    client: Client,
+    id: String,
+    /// When this client created the task (the polling schedule starts there).
+    created_at: Option<Instant>,
+    /// The task as the create request answered.
+    created: Option<TaskData>,
+}
+
+impl TaskHandle {
+    pub(crate) fn created(client: Client, task: TaskData, at: Instant) -> Self {
+        TaskHandle {
+            client,
+            id: task.task_id.clone(),
+            created_at: Some(at),
+            created: Some(task),
+        }
+    }
+
+    pub(crate) fn resumed(client: Client, id: String) -> Self {
+        TaskHandle {
+            client,
+            id,
+            created_at: None,
+            created: None,
+        }
+    }
+
+    /// The task id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The task as the create request answered (`None` for a handle made
+    /// with [`Client::task`]).
+    pub fn created_task(&self) -> Option<&TaskData> {
+        self.created.as_ref()
+    }
+
+    /// Reads the task now.
+    pub async fn get(&self) -> Result<TaskData> {
+        self.client.get_task(&self.id).await
+    }
+
+    /// Cancels the task; only a pending task can be cancelled. A cancelled
+    /// task reads back as `failed` with error code 10001.
+    pub async fn cancel(&self) -> Result<()> {
+        self.client.cancel_task(&self.id).await
+    }
+
+    /// Waits for the task with the client's [`WaitPolicy`]: its typed result,
+    /// [`Error::TaskFailed`](crate::Error::TaskFailed) or
+    /// [`Error::Timeout`](crate::Error::Timeout).
+    pub async fn wait(&self) -> Result<TaskResult> {
+        self.wait_with(self.client.wait_policy().clone()).await
+    }
+
+    /// [`wait`](Self::wait) with another policy.
+    pub async fn wait_with(&self, policy: WaitPolicy) -> Result<TaskResult> {
+        self.poller(policy, None).wait().await
+    }
+
+    /// The task's status changes, for progress displays: each distinct status
+    /// once (starting with the status the create answered), ending after
+    /// `completed` or `failed`, or with an error.
+    pub fn status_stream(&self) -> StatusStream {
+        self.status_stream_with(self.client.wait_policy().clone())
+    }
+
+    /// [`status_stream`](Self::status_stream) with another policy.
+    pub fn status_stream_with(&self, policy: WaitPolicy) -> StatusStream {
+        self.poller(policy, self.created.clone()).into_stream()
+    }
+
+    fn poller(&self, policy: WaitPolicy, initial: Option<TaskData>) -> Poller {
+        Poller::new(
+            self.client.clone(),
+            self.id.clone(),
+            self.created_at,
+            initial,
+            policy,
+        )
+    }
+}

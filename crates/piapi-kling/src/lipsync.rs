@@ -1,0 +1,151 @@
+//! Lip-sync conveniences: one-call helpers and the video → lip-sync pipeline.
+
+use crate::builders::{LipSync, VideoBuilder, prepare_video};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::handle::TaskHandle;
+use crate::result::TaskResult;
+use crate::source::MediaSource;
+
+/// Stands in for the video task id while the lip-sync step is checked
+/// before the video exists.
+const PENDING_VIDEO_TASK: &str = "pending-video-task";
+
+/// What a lip-sync says: text for a Kling voice, or your own audio.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LipSyncSpec {
+    speech: Speech,
+    speed: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Speech {
+    Text { text: String, voice: String },
+    Audio(MediaSource),
+}
+
+impl LipSyncSpec {
+    /// `text` spoken by the Kling voice `voice`.
+    pub fn text(text: impl Into<String>, voice: impl Into<String>) -> Self {
+        LipSyncSpec {
+            speech: Speech::Text {
+                text: text.into(),
+                voice: voice.into(),
+            },
+            speed: None,
+        }
+    }
+
+    /// Your own audio: a URL, or a local mp3/wav file (< 10 MB, < 60 s).
+    pub fn audio(audio: impl Into<MediaSource>) -> Self {
+        LipSyncSpec {
+            speech: Speech::Audio(audio.into()),
+            speed: None,
+        }
+    }
+
+    /// Speech speed, 0.8 to 2 (text only; with audio it is a validation error).
+    pub fn speed(mut self, speed: f64) -> Self {
+        self.speed = Some(speed);
+        self
+    }
+
+    fn builder(&self, client: &Client, video_task_id: &str) -> LipSync {
+        let builder = client.lip_sync(video_task_id);
+        let builder = match &self.speech {
+            Speech::Text { text, voice } => builder.text(text, voice),
+            Speech::Audio(audio) => builder.audio(audio.clone()),
+        };
+        match self.speed {
+            Some(speed) => builder.speed(speed),
+            None => builder,
+        }
+    }
+}
+
+/// The two results of [`Client::generate_and_lip_sync`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct LipSyncOutcome {
+    /// The generated video.
+    pub video: TaskResult,
+    /// The lip-synced video.
+    pub lip_sync: TaskResult,
+}
+
+impl Client {
+    /// Lip-syncs the video of task `video_task_id` with `text` spoken by the
+    /// Kling voice `voice`.
+    pub async fn lip_sync_text(
+        &self,
+        video_task_id: impl Into<String>,
+        text: impl Into<String>,
+        voice: impl Into<String>,
+    ) -> Result<TaskHandle> {
+        self.lip_sync(video_task_id).text(text, voice).send().await
+    }
+
+    /// Lip-syncs the video of task `video_task_id` with `audio` (a URL or a
+    /// local mp3/wav file, checked locally and uploaded).
+    pub async fn lip_sync_audio(
+        &self,
+        video_task_id: impl Into<String>,
+        audio: impl Into<MediaSource>,
+    ) -> Result<TaskHandle> {
+        self.lip_sync(video_task_id).audio(audio).send().await
+    }
+
+    /// Creates a video, waits for it, lip-syncs it, and waits again.
+    ///
+    /// The lip-sync step is checked (text, speed, audio file) *before* the
+    /// video is created, so a mistake there costs nothing. Once the video task
+    /// exists, any failure is [`Error::Pipeline`], which carries the video
+    /// task's id (and its result when it completed), so it is never lost.
+    ///
+    /// ```no_run
+    /// # async fn run(client: piapi_kling::Client) -> Result<(), piapi_kling::Error> {
+    /// use piapi_kling::LipSyncSpec;
+    /// let both = client
+    ///     .generate_and_lip_sync(
+    ///         client.text_to_video("a news anchor facing the camera"),
+    ///         LipSyncSpec::text("Good evening.", "Rock").speed(1.2),
+    ///     )
+    ///     .await?;
+    /// println!("{:?}", both.lip_sync.video_url());
+    /// # Ok(()) }
+    /// ```
+    pub async fn generate_and_lip_sync(
+        &self,
+        video: impl VideoBuilder,
+        lip_sync: LipSyncSpec,
+    ) -> Result<LipSyncOutcome> {
+        lip_sync
+            .builder(self, PENDING_VIDEO_TASK)
+            .prepare()
+            .check()
+            .await?;
+        let handle = prepare_video(video).send().await?;
+        let video_task_id = handle.id().to_owned();
+        let video = handle.wait().await.map_err(|source| Error::Pipeline {
+            video_task_id: video_task_id.clone(),
+            video: None,
+            source: Box::new(source),
+        })?;
+        let step = async {
+            lip_sync
+                .builder(self, &video_task_id)
+                .send()
+                .await?
+                .wait()
+                .await
+        };
+        match step.await {
+            Ok(lip_sync) => Ok(LipSyncOutcome { video, lip_sync }),
+            Err(source) => Err(Error::Pipeline {
+                video_task_id,
+                video: Some(Box::new(video)),
+                source: Box::new(source),
+            }),
+        }
+    }
+}
