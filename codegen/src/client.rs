@@ -4,9 +4,16 @@
 use crate::ir::{Model, TypeDef};
 use anyhow::{Context, Result};
 use proc_macro2::TokenStream;
-use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor_impl::{
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl,
+};
+use quote::quote;
 
 /// Generates the client tokens; `models_crate` is a path such as `::piapi_kling_models`.
+///
+/// The client carries a `crate::RequestContext` (API key, extra headers) and
+/// the client crate implements `ClientHooks` itself (`HooksMode::Expected`),
+/// so authentication and per-request headers work on any `reqwest::Client`.
 pub fn generate(
     openapi: &openapiv3::OpenAPI,
     model: &Model,
@@ -15,7 +22,9 @@ pub fn generate(
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Merged);
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(quote!(crate::RequestContext))
+        .with_hooks(HooksMode::Expected);
     for def in &model.types {
         let impls: Vec<TypeImpl> = match def {
             TypeDef::StringEnum(_) | TypeDef::IntEnum(_) => {

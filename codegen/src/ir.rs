@@ -368,7 +368,10 @@ pub fn variant_name(value: &str) -> Option<String> {
     let camel = if camel.starts_with(|c: char| c.is_ascii_digit()) {
         // Keep digit groups apart so "1.6" (V1_6) and "16" (V16) cannot meet.
         let mut name = String::from("V");
-        for part in value.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()) {
+        for part in value
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|p| !p.is_empty())
+        {
             let digit_meets_digit = name.ends_with(|c: char| c.is_ascii_digit())
                 && part.starts_with(|c: char| c.is_ascii_digit());
             if digit_meets_digit {

@@ -380,7 +380,9 @@ fn field_attrs(f: &Field, rt: &syn::Path) -> TokenStream {
         serde_args.push(quote!(deserialize_with = #path));
     }
     if skip_none {
-        serde_args.push(quote!(skip_serializing_if = "::std::option::Option::is_none"));
+        serde_args.push(quote!(
+            skip_serializing_if = "::std::option::Option::is_none"
+        ));
     } else if skip_null {
         serde_args.push(quote!(skip_serializing_if = "::serde_json::Value::is_null"));
     }

@@ -32,7 +32,10 @@ fn rejects_openapi_31() {
 
 #[test]
 fn rejects_missing_operation_id() {
-    assert_rejects("missing_operation_id", &["paths./x.get", "missing operationId"]);
+    assert_rejects(
+        "missing_operation_id",
+        &["paths./x.get", "missing operationId"],
+    );
 }
 
 #[test]
@@ -40,18 +43,28 @@ fn rejects_unquoted_number_enum() {
     // Quoting lint (line) and typing lint (schema path) both name the problem.
     assert_rejects(
         "unquoted_enum",
-        &["enum value `1.0` is not quoted", "components.schemas.Version", "is not a string"],
+        &[
+            "enum value `1.0` is not quoted",
+            "components.schemas.Version",
+            "is not a string",
+        ],
     );
 }
 
 #[test]
 fn rejects_yaml11_ambiguous_enum() {
-    assert_rejects("yaml11_enum", &["line 9", "enum value `16:9` is not quoted"]);
+    assert_rejects(
+        "yaml11_enum",
+        &["line 9", "enum value `16:9` is not quoted"],
+    );
 }
 
 #[test]
 fn rejects_inline_enum() {
-    assert_rejects("inline_enum", &["components.schemas.Thing.properties.mode", "inline enum"]);
+    assert_rejects(
+        "inline_enum",
+        &["components.schemas.Thing.properties.mode", "inline enum"],
+    );
 }
 
 #[test]
@@ -61,12 +74,21 @@ fn rejects_type_null() {
 
 #[test]
 fn rejects_variant_name_collision() {
-    assert_rejects("collision", &["`1-6` and `1.6` would both be named `V1_6`", "x-enum-varnames"]);
+    assert_rejects(
+        "collision",
+        &[
+            "`1-6` and `1.6` would both be named `V1_6`",
+            "x-enum-varnames",
+        ],
+    );
 }
 
 #[test]
 fn rejects_value_named_unknown() {
-    assert_rejects("unknown_value", &["`unknown` would be named `Unknown`", "reserved"]);
+    assert_rejects(
+        "unknown_value",
+        &["`unknown` would be named `Unknown`", "reserved"],
+    );
 }
 
 #[test]

@@ -66,7 +66,11 @@ fn tagged_snapshot() {
 #[test]
 fn generation_is_deterministic() {
     for name in ["enums", "structs", "tagged"] {
-        assert_eq!(generate(name), generate(name), "{name} differs between runs");
+        assert_eq!(
+            generate(name),
+            generate(name),
+            "{name} differs between runs"
+        );
     }
 }
 

@@ -22,7 +22,13 @@ pub fn seed(name: &str) -> String {
     let local = root().join("tests/data/seeds").join(name);
     std::fs::read_to_string(&shared)
         .or_else(|_| std::fs::read_to_string(&local))
-        .unwrap_or_else(|e| panic!("seed {name} not found at {} or {}: {e}", shared.display(), local.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "seed {name} not found at {} or {}: {e}",
+                shared.display(),
+                local.display()
+            )
+        })
 }
 
 /// The JSON body of a seed's request sample: the curl `--data-raw '...'`, or
@@ -50,7 +56,9 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y))
         }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }

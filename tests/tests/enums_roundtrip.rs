@@ -19,13 +19,19 @@ where
         assert_eq!(&parsed, known);
         assert_eq!(parsed.as_ref(), *value);
         assert_eq!(parsed.to_string(), *value);
-        assert_eq!(serde_json::to_value(&parsed).unwrap(), serde_json::json!(value));
+        assert_eq!(
+            serde_json::to_value(&parsed).unwrap(),
+            serde_json::json!(value)
+        );
         assert_eq!(&value.parse::<T>().unwrap(), known);
     }
     let other: T = serde_json::from_value(serde_json::json!(unknown)).unwrap();
     assert!(!all.contains(&other), "{unknown} must not be a known value");
     assert_eq!(other.as_ref(), unknown);
-    assert_eq!(serde_json::to_value(&other).unwrap(), serde_json::json!(unknown));
+    assert_eq!(
+        serde_json::to_value(&other).unwrap(),
+        serde_json::json!(unknown)
+    );
 }
 
 macro_rules! string_enums {
@@ -43,7 +49,15 @@ macro_rules! string_enums {
 }
 
 string_enums!(
-    Model, TaskType, TaskStatus, ServiceMode, AspectRatio, Mode, Version, CameraType, Effect,
+    Model,
+    TaskType,
+    TaskStatus,
+    ServiceMode,
+    AspectRatio,
+    Mode,
+    Version,
+    CameraType,
+    Effect,
     CancelModel,
 );
 
@@ -81,7 +95,10 @@ fn integer_enum_round_trips() {
     assert_eq!(other, Duration::Unknown(15));
     assert_eq!(serde_json::to_string(&other).unwrap(), "15");
     assert!("five".parse::<Duration>().is_err());
-    assert!(serde_json::from_str::<Duration>("\"5\"").is_err(), "a string is not a Duration");
+    assert!(
+        serde_json::from_str::<Duration>("\"5\"").is_err(),
+        "a string is not a Duration"
+    );
 }
 
 #[test]
@@ -96,7 +113,10 @@ fn status_parses_any_casing_and_writes_lowercase() {
     ] {
         let parsed: TaskStatus = serde_json::from_value(serde_json::json!(doc_spelling)).unwrap();
         assert_eq!(parsed, status);
-        assert_eq!(serde_json::to_value(&parsed).unwrap(), serde_json::json!(status.as_str()));
+        assert_eq!(
+            serde_json::to_value(&parsed).unwrap(),
+            serde_json::json!(status.as_str())
+        );
         assert_eq!(status.as_str(), doc_spelling.to_lowercase());
     }
 }
@@ -114,7 +134,10 @@ fn empty_values_round_trip() {
 
 #[test]
 fn unknown_compares_equal_to_the_known_variant_with_that_value() {
-    assert_eq!(TaskStatus::Unknown("completed".into()), TaskStatus::Completed);
+    assert_eq!(
+        TaskStatus::Unknown("completed".into()),
+        TaskStatus::Completed
+    );
     let mut set = std::collections::HashSet::new();
     set.insert(TaskStatus::Completed);
     assert!(set.contains(&TaskStatus::Unknown("completed".into())));

@@ -33,7 +33,8 @@ fn valid_non_null(spec: &Value, schema: &Value, depth: u32) -> BoxedStrategy<Val
         return valid(spec, &all[0], depth);
     }
     if let Some(variants) = schema.get("oneOf").and_then(Value::as_array) {
-        let options: Vec<BoxedStrategy<Value>> = variants.iter().map(|v| valid(spec, v, depth)).collect();
+        let options: Vec<BoxedStrategy<Value>> =
+            variants.iter().map(|v| valid(spec, v, depth)).collect();
         return proptest::strategy::Union::new(options).boxed();
     }
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
@@ -42,12 +43,24 @@ fn valid_non_null(spec: &Value, schema: &Value, depth: u32) -> BoxedStrategy<Val
     match schema.get("type").and_then(Value::as_str) {
         Some("string") => {
             let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-            let max = schema.get("maxLength").and_then(Value::as_u64).unwrap_or(40).min(40) as usize;
+            let max = schema
+                .get("maxLength")
+                .and_then(Value::as_u64)
+                .unwrap_or(40)
+                .min(40) as usize;
             if schema.get("format").and_then(Value::as_str) == Some("uri") {
-                "[a-z]{1,8}".prop_map(|h| json!(format!("https://{h}.example/x.png"))).boxed()
-            } else if let Some(exts) = schema.get("x-allowed-extensions").and_then(Value::as_array) {
-                let exts: Vec<String> = exts.iter().map(|e| e.as_str().unwrap().to_owned()).collect();
-                ("[a-z]{1,10}", proptest::sample::select(exts)).prop_map(|(s, e)| json!(format!("{s}.{e}"))).boxed()
+                "[a-z]{1,8}"
+                    .prop_map(|h| json!(format!("https://{h}.example/x.png")))
+                    .boxed()
+            } else if let Some(exts) = schema.get("x-allowed-extensions").and_then(Value::as_array)
+            {
+                let exts: Vec<String> = exts
+                    .iter()
+                    .map(|e| e.as_str().unwrap().to_owned())
+                    .collect();
+                ("[a-z]{1,10}", proptest::sample::select(exts))
+                    .prop_map(|(s, e)| json!(format!("{s}.{e}")))
+                    .boxed()
             } else {
                 proptest::collection::vec(any::<char>(), min..=max.max(min))
                     .prop_map(|c| json!(c.into_iter().collect::<String>()))
@@ -55,27 +68,51 @@ fn valid_non_null(spec: &Value, schema: &Value, depth: u32) -> BoxedStrategy<Val
             }
         }
         Some("number") => {
-            let lo = schema.get("minimum").and_then(Value::as_f64).unwrap_or(-1e6);
+            let lo = schema
+                .get("minimum")
+                .and_then(Value::as_f64)
+                .unwrap_or(-1e6);
             let hi = schema.get("maximum").and_then(Value::as_f64).unwrap_or(1e6);
             (lo..=hi).prop_map(|x| json!(x)).boxed()
         }
         Some("integer") => {
-            let lo = schema.get("minimum").and_then(Value::as_i64).unwrap_or(-1_000_000);
-            let hi = schema.get("maximum").and_then(Value::as_i64).unwrap_or(1_000_000_000);
+            let lo = schema
+                .get("minimum")
+                .and_then(Value::as_i64)
+                .unwrap_or(-1_000_000);
+            let hi = schema
+                .get("maximum")
+                .and_then(Value::as_i64)
+                .unwrap_or(1_000_000_000);
             (lo..=hi).prop_map(|x| json!(x)).boxed()
         }
         Some("boolean") => any::<bool>().prop_map(Value::Bool).boxed(),
         Some("array") => {
             let min = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0) as usize;
-            let max = schema.get("maxItems").and_then(Value::as_u64).unwrap_or(3).min(3) as usize;
-            let item = if depth == 0 { Just(json!({})).boxed() } else { valid(spec, &schema["items"], depth - 1) };
+            let max = schema
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(3)
+                .min(3) as usize;
+            let item = if depth == 0 {
+                Just(json!({})).boxed()
+            } else {
+                valid(spec, &schema["items"], depth - 1)
+            };
             if depth == 0 && min == 0 {
                 return Just(json!([])).boxed();
             }
-            proptest::collection::vec(item, min..=max.max(min)).prop_map(Value::Array).boxed()
+            proptest::collection::vec(item, min..=max.max(min))
+                .prop_map(Value::Array)
+                .boxed()
         }
         Some("object") => object(spec, schema, depth),
-        _ => prop_oneof![Just(Value::Null), any::<i32>().prop_map(|x| json!(x)), "[a-z]{0,5}".prop_map(|s| json!(s))].boxed(),
+        _ => prop_oneof![
+            Just(Value::Null),
+            any::<i32>().prop_map(|x| json!(x)),
+            "[a-z]{0,5}".prop_map(|s| json!(s))
+        ]
+        .boxed(),
     }
 }
 
@@ -99,13 +136,20 @@ fn object(spec: &Value, schema: &Value, depth: u32) -> BoxedStrategy<Value> {
             if required.contains(&name.as_str()) {
                 value.prop_map(move |v| (name.clone(), Some(v))).boxed()
             } else {
-                proptest::option::of(value).prop_map(move |v| (name.clone(), v)).boxed()
+                proptest::option::of(value)
+                    .prop_map(move |v| (name.clone(), v))
+                    .boxed()
             }
         })
         .collect();
     fields
         .prop_map(|fields| {
-            Value::Object(fields.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect::<Map<_, _>>())
+            Value::Object(
+                fields
+                    .into_iter()
+                    .filter_map(|(k, v)| v.map(|v| (k, v)))
+                    .collect::<Map<_, _>>(),
+            )
         })
         .boxed()
 }
@@ -142,12 +186,39 @@ fn round_trip(name: &str, json: &Value) -> Result<Value, String> {
         };
     }
     types!(
-        WebhookConfig, TaskConfig, CameraConfig, CameraControl, Element, MotionPoint, MotionMask,
-        MotionBrush, VideoGenerationInput, ExtendVideoInput, LipSyncInput, EffectsInput,
-        AiTryOnInput, SoundInput, CreateTaskRequest, MediaResource, TaskWork, TaskOutput,
-        TaskUsage, TaskMeta, TaskError, TaskData, TaskResponse, WebhookEvent, ErrorResponse,
-        CancelTaskResponse, CancelTasksData, CancelTasksResponse, UploadRequest, UploadData,
-        UploadResponse, AccountInfo, AccountInfoResponse
+        WebhookConfig,
+        TaskConfig,
+        CameraConfig,
+        CameraControl,
+        Element,
+        MotionPoint,
+        MotionMask,
+        MotionBrush,
+        VideoGenerationInput,
+        ExtendVideoInput,
+        LipSyncInput,
+        EffectsInput,
+        AiTryOnInput,
+        SoundInput,
+        CreateTaskRequest,
+        MediaResource,
+        TaskWork,
+        TaskOutput,
+        TaskUsage,
+        TaskMeta,
+        TaskError,
+        TaskData,
+        TaskResponse,
+        WebhookEvent,
+        ErrorResponse,
+        CancelTaskResponse,
+        CancelTasksData,
+        CancelTasksResponse,
+        UploadRequest,
+        UploadData,
+        UploadResponse,
+        AccountInfo,
+        AccountInfoResponse
     )
 }
 
@@ -162,11 +233,20 @@ fn schema_valid_json_decodes_and_round_trips_for_every_component() {
         // A nullable component is nullable where it is referenced (an
         // `Option` field); the type itself holds a value.
         let strategy = valid_non_null(&spec, schema, 4);
-        let mut runner = TestRunner::new(Config { cases: 64, failure_persistence: None, ..Config::default() });
+        let mut runner = TestRunner::new(Config {
+            cases: 64,
+            failure_persistence: None,
+            ..Config::default()
+        });
         runner
             .run(&strategy, |json| {
-                let again = round_trip(name, &json).map_err(|e| TestCaseError::fail(format!("{name} does not decode: {e}\n{json}")))?;
-                prop_assert!(equal_modulo_nulls(&json, &again), "{name} changed in a round trip:\n{json}\n{again}");
+                let again = round_trip(name, &json).map_err(|e| {
+                    TestCaseError::fail(format!("{name} does not decode: {e}\n{json}"))
+                })?;
+                prop_assert!(
+                    equal_modulo_nulls(&json, &again),
+                    "{name} changed in a round trip:\n{json}\n{again}"
+                );
                 Ok(())
             })
             .unwrap_or_else(|e| panic!("{e}"));
@@ -178,17 +258,45 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|x| json!(x)),
-        any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(|x| json!(x)),
+        any::<f64>()
+            .prop_filter("finite", |x| x.is_finite())
+            .prop_map(|x| json!(x)),
         ".{0,12}".prop_map(Value::String),
-        proptest::sample::select(vec!["pending", "Completed", "", "kling", "video_generation", "5", "16:9"]).prop_map(|s| json!(s)),
+        proptest::sample::select(vec![
+            "pending",
+            "Completed",
+            "",
+            "kling",
+            "video_generation",
+            "5",
+            "16:9"
+        ])
+        .prop_map(|s| json!(s)),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             proptest::collection::btree_map(
                 proptest::sample::select(vec![
-                    "code", "data", "message", "task_id", "status", "task_type", "model", "input", "output",
-                    "meta", "works", "video", "error", "logs", "detail", "timestamp", "config", "usage", "x",
+                    "code",
+                    "data",
+                    "message",
+                    "task_id",
+                    "status",
+                    "task_type",
+                    "model",
+                    "input",
+                    "output",
+                    "meta",
+                    "works",
+                    "video",
+                    "error",
+                    "logs",
+                    "detail",
+                    "timestamp",
+                    "config",
+                    "usage",
+                    "x",
                 ])
                 .prop_map(str::to_owned),
                 inner,

@@ -8,12 +8,22 @@ use std::collections::BTreeSet;
 
 fn strings(v: Option<&Value>) -> BTreeSet<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string())).collect())
+        .map(|a| {
+            a.iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| x.to_string())
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn keys(v: Option<&Value>) -> BTreeSet<String> {
-    v.and_then(Value::as_object).map(|o| o.keys().cloned().collect()).unwrap_or_default()
+    v.and_then(Value::as_object)
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -29,7 +39,11 @@ fn every_component_agrees_with_its_derived_schema() {
         let ours = schema.as_value();
         let theirs = &components[name];
         if let Some(values) = theirs.get("enum") {
-            assert_eq!(strings(ours.get("enum")), strings(Some(values)), "{name}: enum values");
+            assert_eq!(
+                strings(ours.get("enum")),
+                strings(Some(values)),
+                "{name}: enum values"
+            );
         } else if let Some(variants) = theirs.get("oneOf").and_then(Value::as_array) {
             // Tag values of the spec's variants against those of the derived oneOf.
             let tag_of = |v: &Value| -> BTreeSet<String> {
@@ -44,9 +58,17 @@ fn every_component_agrees_with_its_derived_schema() {
             let derived_variants = ours["oneOf"].as_array().expect("a oneOf is derived");
             let derived_tags: BTreeSet<String> = derived_variants.iter().flat_map(tag_of).collect();
             assert_eq!(derived_tags, spec_tags, "{name}: variant tags");
-            assert_eq!(derived_variants.len(), variants.len(), "{name}: variant count");
+            assert_eq!(
+                derived_variants.len(),
+                variants.len(),
+                "{name}: variant count"
+            );
         } else {
-            assert_eq!(keys(ours.get("properties")), keys(theirs.get("properties")), "{name}: properties");
+            assert_eq!(
+                keys(ours.get("properties")),
+                keys(theirs.get("properties")),
+                "{name}: properties"
+            );
             // The models always write a nullable field (null when unset), so the
             // serialization schema lists it as required even where the spec does not.
             let mut expected = strings(theirs.get("required"));
@@ -67,9 +89,18 @@ fn every_component_agrees_with_its_derived_schema() {
 #[test]
 fn nullable_properties_are_nullable_in_the_derived_schema() {
     let derived = piapi_kling_models::component_schemas();
-    let task_data = derived.iter().find(|(n, _)| *n == "TaskData").unwrap().1.as_value().clone();
+    let task_data = derived
+        .iter()
+        .find(|(n, _)| *n == "TaskData")
+        .unwrap()
+        .1
+        .as_value()
+        .clone();
     for field in ["output", "logs"] {
         let text = task_data["properties"][field].to_string();
-        assert!(text.contains("null"), "TaskData.{field} must accept null: {text}");
+        assert!(
+            text.contains("null"),
+            "TaskData.{field} must accept null: {text}"
+        );
     }
 }

@@ -8,7 +8,10 @@ use serde_json::Value;
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(json: &Value) -> T {
     let parsed: T = serde_json::from_value(json.clone()).unwrap();
     let again = serde_json::to_value(&parsed).unwrap();
-    assert!(json_eq(json, &again), "not JSON-equal after a round trip:\n{json:#}\n{again:#}");
+    assert!(
+        json_eq(json, &again),
+        "not JSON-equal after a round trip:\n{json:#}\n{again:#}"
+    );
     parsed
 }
 
@@ -18,9 +21,14 @@ fn seed_create_task_sample_round_trips_and_validates() {
     let request: CreateTaskRequest = round_trip(&body);
     assert_eq!(request.task_type(), "video_generation");
     request.validate().unwrap();
-    let CreateTaskRequest::VideoGeneration(v) = &request else { unreachable!() };
+    let CreateTaskRequest::VideoGeneration(v) = &request else {
+        unreachable!()
+    };
     assert_eq!(v.input.cfg_scale, Some(0.5));
-    assert_eq!(v.config.as_ref().unwrap().service_mode, Some(ServiceMode::WorkspaceDefault));
+    assert_eq!(
+        v.config.as_ref().unwrap().service_mode,
+        Some(ServiceMode::WorkspaceDefault)
+    );
 }
 
 #[test]
@@ -67,14 +75,24 @@ fn spec_task_examples_round_trip() {
     let spec = spec();
     let examples = spec["components"]["examples"].as_object().unwrap();
     let mut statuses = Vec::new();
-    for name in ["TaskPending", "TaskProcessing", "TaskCompleted", "TaskFailed"] {
+    for name in [
+        "TaskPending",
+        "TaskProcessing",
+        "TaskCompleted",
+        "TaskFailed",
+    ] {
         let response: TaskResponse = round_trip(&examples[name]["value"]);
         statuses.push(response.data.status.clone());
         assert!(response.data.status.is_known());
     }
     assert_eq!(
         statuses,
-        [TaskStatus::Pending, TaskStatus::Processing, TaskStatus::Completed, TaskStatus::Failed]
+        [
+            TaskStatus::Pending,
+            TaskStatus::Processing,
+            TaskStatus::Completed,
+            TaskStatus::Failed
+        ]
     );
 }
 
@@ -82,13 +100,20 @@ fn spec_task_examples_round_trip() {
 fn completed_task_exposes_its_results() {
     let spec = spec();
     let response: TaskResponse =
-        serde_json::from_value(spec["components"]["examples"]["TaskCompleted"]["value"].clone()).unwrap();
+        serde_json::from_value(spec["components"]["examples"]["TaskCompleted"]["value"].clone())
+            .unwrap();
     let task = &response.data;
     assert!(task.is_terminal());
-    assert_eq!(task.video_url(), Some("https://storage.goapi.ai/kling/6e269e8c.mp4"));
+    assert_eq!(
+        task.video_url(),
+        Some("https://storage.goapi.ai/kling/6e269e8c.mp4")
+    );
     let work = &task.works()[0];
     assert_eq!(work.video.as_ref().unwrap().duration, Some(5100));
-    assert_eq!(work.cover.as_ref().unwrap().best_url(), Some("https://cdn.klingai.example/cover.png"));
+    assert_eq!(
+        work.cover.as_ref().unwrap().best_url(),
+        Some("https://cdn.klingai.example/cover.png")
+    );
     assert_eq!(task.meta.ended(), Some("2025-07-10T08:17:41.330918202Z"));
     assert_eq!(task.meta.usage.as_ref().unwrap().consume, Some(2_600_000));
     let input: VideoGenerationInput = task.input_as().unwrap();
@@ -99,7 +124,8 @@ fn completed_task_exposes_its_results() {
 fn failed_task_with_null_output_and_logs() {
     let spec = spec();
     let response: TaskResponse =
-        serde_json::from_value(spec["components"]["examples"]["TaskFailed"]["value"].clone()).unwrap();
+        serde_json::from_value(spec["components"]["examples"]["TaskFailed"]["value"].clone())
+            .unwrap();
     let task = &response.data;
     assert!(task.output.is_none());
     assert!(task.logs.is_none());
@@ -113,7 +139,8 @@ fn failed_task_with_null_output_and_logs() {
 fn pending_task_has_zero_times() {
     let spec = spec();
     let response: TaskResponse =
-        serde_json::from_value(spec["components"]["examples"]["TaskPending"]["value"].clone()).unwrap();
+        serde_json::from_value(spec["components"]["examples"]["TaskPending"]["value"].clone())
+            .unwrap();
     assert_eq!(response.data.meta.started_at.as_deref(), Some(ZERO_TIME));
     assert_eq!(response.data.meta.started(), None);
     assert!(response.data.meta.created().is_some());
@@ -160,7 +187,10 @@ fn webhook_event_parses_and_redacts_the_secret() {
         serde_json::from_value(serde_json::json!({"timestamp": 1752135461, "data": data})).unwrap();
     assert_eq!(event.data.status, TaskStatus::Completed);
     let debug = format!("{event:?}");
-    assert!(!debug.contains("s3cr3t"), "the webhook secret leaked into Debug: {debug}");
+    assert!(
+        !debug.contains("s3cr3t"),
+        "the webhook secret leaked into Debug: {debug}"
+    );
     assert!(debug.contains("<redacted>"));
 }
 
@@ -183,7 +213,8 @@ fn optional_fields_left_unset_are_never_sent() {
 
 #[test]
 fn numeric_string_cfg_scale_is_accepted() {
-    let input: VideoGenerationInput = serde_json::from_str(r#"{"prompt":"p","cfg_scale":"0.5"}"#).unwrap();
+    let input: VideoGenerationInput =
+        serde_json::from_str(r#"{"prompt":"p","cfg_scale":"0.5"}"#).unwrap();
     assert_eq!(input.cfg_scale, Some(0.5));
     assert!(serde_json::from_str::<VideoGenerationInput>(r#"{"cfg_scale":"half"}"#).is_err());
 }

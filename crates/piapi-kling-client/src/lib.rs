@@ -5,32 +5,70 @@
 //! same name (re-exported as [`models`]), so values move between this crate,
 //! the ergonomic `piapi-kling` crate and webhook receivers without conversion.
 //!
-//! Authentication is a default header: build a `reqwest::Client` that sends
-//! `x-api-key` (marked sensitive) and pass it to [`Client::new_with_client`].
-//! The ergonomic `piapi-kling` crate does this for you, adds retries, polling
-//! and validation.
+//! Each [`Client`] carries a [`RequestContext`]: the API key (sent as a
+//! sensitive `x-api-key` header) and any extra headers, added to every request
+//! by this crate's `ClientHooks` implementation. That works with any
+//! `reqwest::Client`, including one the caller configured. The ergonomic
+//! `piapi-kling` crate adds retries, polling and validation on top.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use piapi_kling_client::Client;
-//! use reqwest::header::{HeaderMap, HeaderValue};
 //!
-//! let mut key = HeaderValue::from_str("my-key")?;
-//! key.set_sensitive(true);
-//! let mut headers = HeaderMap::new();
-//! headers.insert("x-api-key", key);
-//! let http = reqwest::Client::builder().default_headers(headers).build()?;
-//! let client = Client::new_with_client("https://api.piapi.ai", http);
+//! let client = Client::with_api_key("https://api.piapi.ai", reqwest::Client::new(), "my-key")?;
 //! let task = client.get_task().task_id("6e269e8c-2091-46c4-b4a5-40a4704a766a").send().await?;
 //! println!("{}", task.data.status);
 //! # Ok(()) }
 //! ```
 #![deny(missing_docs)]
 
+mod context;
+
 // Formatted by prettyplease at generation time; rustfmt must leave it as is.
 #[rustfmt::skip]
 #[allow(missing_docs, clippy::all, clippy::pedantic, dead_code, unused_imports)]
 mod generated;
 
+pub use context::RequestContext;
 pub use generated::*;
 pub use piapi_kling_models as models;
+use progenitor_client::{ClientHooks, OperationInfo};
+
+impl Client {
+    /// A client of `baseurl` that authenticates with `api_key` on `http`.
+    ///
+    /// Fails when the key is not a valid header value (e.g. it holds a newline).
+    pub fn with_api_key(
+        baseurl: &str,
+        http: reqwest::Client,
+        api_key: &str,
+    ) -> Result<Self, reqwest::header::InvalidHeaderValue> {
+        Ok(Client::new_with_client(
+            baseurl,
+            http,
+            RequestContext::new(api_key)?,
+        ))
+    }
+
+    /// The same client sending `context` (e.g. with extra headers) instead;
+    /// cheap: the connection pool is shared.
+    pub fn with_context(&self, context: RequestContext) -> Self {
+        Client::new_with_client(&self.baseurl, self.client.clone(), context)
+    }
+
+    /// The context every request of this client carries.
+    pub fn context(&self) -> &RequestContext {
+        &self.inner
+    }
+}
+
+impl ClientHooks<RequestContext> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        self.inner().apply(request.headers_mut());
+        Ok(())
+    }
+}
