@@ -4,6 +4,9 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+pub mod cases;
+pub mod soak;
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
