@@ -6,15 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use bytes::Bytes;
 use piapi_kling_models::validation::Rule;
 use piapi_kling_models::{
-    AccountInfo, AccountInfoResponse, CancelModel, CancelTaskResponse, CancelTasksResponse,
-    CreateTaskRequest, Effect, TaskData, TaskResponse, UploadRequest, UploadResponse, Validate,
+    AccountInfo, CancelModel, CreateTaskRequest, Effect, TaskData, UploadRequest, Validate,
     Violation, Violations,
 };
 use reqwest::Url;
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use tokio::time::Instant;
 
 use crate::builders::{Effects, ExtendVideo, ImageToVideo, LipSync, Sound, TextToVideo, TryOn};
@@ -23,10 +21,15 @@ use crate::error::{Error, Result};
 use crate::handle::TaskHandle;
 use crate::retry::RetryPolicy;
 use crate::source::{self, LocalFile, MediaKind, MediaSource};
-use crate::transport::{Call, Op, endpoint, request_span};
+use crate::transport::{Call, Op, request_span};
 use crate::wait::{Poller, StatusStream, WaitPolicy};
 
 /// A PiAPI Kling client. Cheap to clone (the configuration is shared).
+///
+/// A thin layer over the generated [`piapi_kling_client::Client`]: every API
+/// request goes through it (the key and extra headers in its
+/// `RequestContext`); this type adds validation, uploads of local files,
+/// retries, polling and typed errors.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), piapi_kling::Error> {
@@ -41,15 +44,19 @@ pub struct Client {
 }
 
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
+    /// The generated client of the API host; its context carries the key
+    /// (a sensitive header) and the `User-Agent`.
+    pub(crate) api: piapi_kling_client::Client,
+    /// The same for the upload host (same HTTP client and context).
+    pub(crate) upload_api: piapi_kling_client::Client,
     pub(crate) base_url: Url,
     pub(crate) upload_base_url: Url,
-    /// `x-api-key`, marked sensitive.
-    pub(crate) key: HeaderValue,
     /// The key as text, only to scrub it from error messages.
     pub(crate) key_text: String,
-    pub(crate) user_agent: HeaderValue,
     pub(crate) timeout: Duration,
+    /// A deadline around each request, set when the HTTP client is the
+    /// caller's (whose own timeout cannot be set).
+    pub(crate) attempt_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) wait: WaitPolicy,
 }
@@ -167,22 +174,20 @@ impl Client {
         request: &CreateTaskRequest,
         headers: &HeaderMap,
     ) -> Result<TaskHandle> {
-        let body = serde_json::to_vec(request)
-            .map_err(|e| Error::Config(format!("cannot encode the request: {e}")))?;
         let webhook_secret = config_secret(request);
         let secrets: Vec<&str> = webhook_secret.into_iter().collect();
+        let api = self.api_with_headers(headers);
+        let api = &api;
         let span = request_span(Op::CreateTask, None);
-        let response: TaskResponse = self
+        let response = self
             .call_in(
                 span.clone(),
                 Call {
                     op: Op::CreateTask,
-                    url: endpoint(&self.inner.base_url, &["api", "v1", "task"]),
-                    body: Some(Bytes::from(body)),
                     task_id: None,
-                    headers: Some(headers),
                     secrets: &secrets,
                 },
+                move || api.create_task().body(request.clone()).send(),
             )
             .await?;
         let task = response.data;
@@ -193,18 +198,39 @@ impl Client {
         Ok(TaskHandle::created(self.clone(), task, Instant::now()))
     }
 
+    /// The generated client, sending `headers` too (never in place of the key
+    /// or the body's `Content-Type`). Cheap: the connection pool is shared.
+    fn api_with_headers(&self, headers: &HeaderMap) -> piapi_kling_client::Client {
+        let api = &self.inner.api;
+        let mut context = api.context().clone();
+        let mut extra = false;
+        for (name, value) in headers {
+            if name.as_str() == "x-api-key" || name == CONTENT_TYPE {
+                continue;
+            }
+            context = context.with_header(name.clone(), value.clone());
+            extra = true;
+        }
+        if extra {
+            api.with_context(context)
+        } else {
+            api.clone()
+        }
+    }
+
     /// Reads a task.
     pub async fn get_task(&self, task_id: &str) -> Result<TaskData> {
         check_task_id(task_id)?;
-        let response: TaskResponse = self
-            .call(Call {
-                op: Op::GetTask,
-                url: endpoint(&self.inner.base_url, &["api", "v1", "task", task_id]),
-                body: None,
-                task_id: Some(task_id),
-                headers: None,
-                secrets: &[],
-            })
+        let api = &self.inner.api;
+        let response = self
+            .call(
+                Call {
+                    op: Op::GetTask,
+                    task_id: Some(task_id),
+                    secrets: &[],
+                },
+                move || api.get_task().task_id(task_id).send(),
+            )
             .await?;
         Ok(response.data)
     }
@@ -213,16 +239,16 @@ impl Client {
     /// 10001; a task that already started cannot be cancelled (HTTP 400).
     pub async fn cancel_task(&self, task_id: &str) -> Result<()> {
         check_task_id(task_id)?;
-        let _: CancelTaskResponse = self
-            .call(Call {
+        let api = &self.inner.api;
+        self.call(
+            Call {
                 op: Op::CancelTask,
-                url: endpoint(&self.inner.base_url, &["api", "v1", "task", task_id]),
-                body: None,
                 task_id: Some(task_id),
-                headers: None,
                 secrets: &[],
-            })
-            .await?;
+            },
+            move || api.cancel_task().task_id(task_id).send(),
+        )
+        .await?;
         tracing::info!(task_id, "task cancelled");
         Ok(())
     }
@@ -238,34 +264,39 @@ impl Client {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let mut url = endpoint(&self.inner.base_url, &["api", "v1", "tasks"]);
-        url.query_pairs_mut()
-            .append_pair("created_before", &secs.to_string())
-            .append_pair("model", model.as_str());
-        let response: CancelTasksResponse = self
-            .call(Call {
-                op: Op::CancelTasks,
-                url,
-                body: None,
-                task_id: None,
-                headers: None,
-                secrets: &[],
-            })
+        let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+        let api = &self.inner.api;
+        let model = &model;
+        let response = self
+            .call(
+                Call {
+                    op: Op::CancelTasks,
+                    task_id: None,
+                    secrets: &[],
+                },
+                move || {
+                    api.cancel_tasks()
+                        .created_before(secs)
+                        .model(model.clone())
+                        .send()
+                },
+            )
             .await?;
         Ok(response.data.task_ids)
     }
 
     /// The account's name, id and remaining credit.
     pub async fn account_info(&self) -> Result<AccountInfo> {
-        let response: AccountInfoResponse = self
-            .call(Call {
-                op: Op::AccountInfo,
-                url: endpoint(&self.inner.base_url, &["account", "info"]),
-                body: None,
-                task_id: None,
-                headers: None,
-                secrets: &[],
-            })
+        let api = &self.inner.api;
+        let response = self
+            .call(
+                Call {
+                    op: Op::AccountInfo,
+                    task_id: None,
+                    secrets: &[],
+                },
+                move || api.get_account_info().send(),
+            )
             .await?;
         Ok(response.data)
     }
@@ -324,17 +355,18 @@ impl Client {
                 reason: violations.to_string(),
             });
         }
-        let body = serde_json::to_vec(&request)
-            .map_err(|e| Error::Config(format!("cannot encode the upload: {e}")))?;
-        let response: UploadResponse = self
-            .call(Call {
-                op: Op::Upload,
-                url: endpoint(&self.inner.upload_base_url, &["api", "ephemeral_resource"]),
-                body: Some(Bytes::from(body)),
-                task_id: None,
-                headers: None,
-                secrets: &[],
-            })
+        let api = &self.inner.upload_api;
+        let request = &request;
+        let response = self
+            .call(
+                Call {
+                    op: Op::Upload,
+                    task_id: None,
+                    secrets: &[],
+                },
+                // A second copy of the file costs nothing: retried like a read.
+                move || api.upload_file().body(request.clone()).send(),
+            )
             .await?;
         tracing::debug!(bytes = file.bytes.len(), "file uploaded");
         Ok(response.data.url)

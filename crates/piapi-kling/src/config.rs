@@ -4,8 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use piapi_kling_client::RequestContext;
 use reqwest::Url;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderValue, USER_AGENT};
 
 use crate::client::{Client, Inner};
 use crate::error::{Error, Result};
@@ -147,7 +148,10 @@ impl ClientBuilder {
     }
 
     /// Sends requests through the caller's own `reqwest::Client` (proxies,
-    /// TLS roots, connection pool). The key is added to each request.
+    /// TLS roots, connection pool). The key is added to each request by the
+    /// generated `piapi-kling-client` (its `RequestContext`); the
+    /// [`timeout`](Self::timeout) is applied around each request, failing
+    /// with [`Error::RequestTimeout`].
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -163,10 +167,11 @@ impl ClientBuilder {
                     "no API key: set {ENV_API_KEY} or call ClientBuilder::api_key"
                 ))
             })?;
-        let mut key_header = HeaderValue::from_str(key.trim()).map_err(|_| {
+        // The key travels in the generated client's context, as a sensitive
+        // `x-api-key` header added to every request.
+        let context = RequestContext::new(key.trim()).map_err(|_| {
             Error::Config("the API key contains characters not allowed in an HTTP header".into())
         })?;
-        key_header.set_sensitive(true);
 
         let base_overridden = self.base_url.is_some();
         let base_url = parse_base(
@@ -185,31 +190,55 @@ impl ClientBuilder {
         let user_agent = HeaderValue::from_str(&user_agent)
             .map_err(|_| Error::Config("the user agent is not a valid header value".into()))?;
 
-        let http = match self.http {
+        let context = context.with_header(USER_AGENT, user_agent);
+
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        // The SDK's own HTTP client enforces the timeout itself; a caller's
+        // client cannot be changed, so the timeout is then a deadline around
+        // each attempt (`Error::RequestTimeout`).
+        let (http, attempt_timeout) = match self.http {
             Some(_) if self.connect_timeout.is_some() => {
                 return Err(Error::Config(
                     "connect_timeout cannot be applied to a caller's reqwest::Client; set it on that client".into(),
                 ));
             }
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .build()
-                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+            Some(http) => (http, Some(timeout)),
+            None => (
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                    .timeout(timeout)
+                    .build()
+                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+                None,
+            ),
         };
 
+        let api = piapi_kling_client::Client::new_with_client(
+            base_str(&base_url),
+            http.clone(),
+            context.clone(),
+        );
+        let upload_api =
+            piapi_kling_client::Client::new_with_client(base_str(&upload_base_url), http, context);
+
         Ok(Client::from_inner(Arc::new(Inner {
-            http,
+            api,
+            upload_api,
             base_url,
             upload_base_url,
-            key: key_header,
             key_text: key.trim().to_owned(),
-            user_agent,
-            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            timeout,
+            attempt_timeout,
             retry: self.retry,
             wait: self.wait,
         })))
     }
+}
+
+/// A base URL as the generated client wants it: the paths it appends start
+/// with `/`.
+fn base_str(url: &Url) -> &str {
+    url.as_str().trim_end_matches('/')
 }
 
 /// Parses an http(s) base URL, without a trailing slash in its path.
@@ -231,6 +260,7 @@ fn parse_base(what: &str, url: &str) -> Result<Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use piapi_kling_client::ClientInfo as _;
 
     fn env(vars: &'static [(&'static str, &'static str)]) -> ClientBuilder {
         ClientBuilder::from_lookup(|name| {
@@ -259,6 +289,13 @@ mod tests {
             client.upload_base_url().as_str(),
             "https://upload.theapi.app/"
         );
+        assert_eq!(client.inner().api.baseurl(), "https://api.piapi.ai");
+        assert_eq!(
+            client.inner().upload_api.baseurl(),
+            "https://upload.theapi.app"
+        );
+        assert!(client.inner().api.context().has_api_key());
+        assert!(client.inner().attempt_timeout.is_none());
     }
 
     #[test]
@@ -272,6 +309,12 @@ mod tests {
         assert_eq!(client.base_url().as_str(), "http://127.0.0.1:9/proxy");
         assert_eq!(
             client.upload_base_url().as_str(),
+            "http://127.0.0.1:9/proxy"
+        );
+        // The generated clients append `/api/...` to the base path.
+        assert_eq!(client.inner().api.baseurl(), "http://127.0.0.1:9/proxy");
+        assert_eq!(
+            client.inner().upload_api.baseurl(),
             "http://127.0.0.1:9/proxy"
         );
 

@@ -69,13 +69,30 @@ pub enum Error {
     },
 
     /// The HTTP exchange failed (connection, TLS, timeout, reading the body).
+    ///
+    /// A body cut short is this error too; the part of it that arrived is not
+    /// kept (the generated `piapi-kling-client` drops it).
     #[error("HTTP transport error: {0}")]
     Transport(#[source] reqwest::Error),
 
-    /// A successful response whose body is not what the spec says.
+    /// A request sent through a caller's `reqwest::Client`
+    /// ([`ClientBuilder::http_client`](crate::ClientBuilder::http_client)) got
+    /// no complete answer within [`ClientBuilder::timeout`](crate::ClientBuilder::timeout).
+    /// With the SDK's own HTTP client, the same timeout is an
+    /// [`Error::Transport`] whose error `is_timeout()`.
+    #[error("no complete answer within the request timeout of {timeout:?}")]
+    RequestTimeout {
+        /// The timeout that passed.
+        timeout: Duration,
+    },
+
+    /// A response whose body is not what the spec says.
     #[error("could not decode the HTTP {status} response: {source}")]
     Decode {
-        /// The HTTP status.
+        /// The HTTP status. The generated client does not report the status of
+        /// a documented answer whose body does not decode, so it is then read
+        /// from the body's leading `code` (PiAPI repeats the status there), and
+        /// is 200 when the body does not say.
         status: u16,
         /// The body, truncated and with secrets scrubbed.
         body: String,
@@ -86,17 +103,27 @@ pub enum Error {
     /// A create request failed after it may have reached PiAPI, so a task may
     /// exist (and be billed) although no task id came back intact. PiAPI has
     /// no idempotency key, so the SDK never re-sends it by itself.
+    ///
+    /// `task_id` is salvaged from the bytes of an answer that arrived whole
+    /// but does not decode (malformed JSON, an error body naming the task).
+    /// An answer whose body was cut short (the connection closed before the
+    /// announced length) leaves nothing to salvage: the generated
+    /// `piapi-kling-client` does not keep the bytes that did arrive, so
+    /// `task_id` and `raw_body` are `None` and the task must be looked up in
+    /// the PiAPI dashboard or announced by a webhook.
     #[error(
         "the create request may have created a task ({}): {source}. Before re-sending, {}; re-sending may create a second task that is billed too",
         task_id.as_deref().map_or_else(|| "no task id could be read".to_owned(), |id| format!("task id {id}")),
         if task_id.is_some() { "look the task up with client.task(id).get()" } else { "check the PiAPI dashboard or your webhook for a new task" }
     )]
     AmbiguousCreate {
-        /// The task id, when it could be salvaged from a damaged body.
+        /// The task id, when it could be salvaged from a damaged body (never
+        /// from a body cut short, see above).
         task_id: Option<String>,
         /// What went wrong.
         source: Box<Error>,
-        /// The raw body received, if any (truncated, secrets scrubbed).
+        /// The raw body received, if any was kept (truncated to 2048
+        /// characters, secrets scrubbed).
         raw_body: Option<String>,
     },
 
@@ -138,8 +165,9 @@ impl Error {
     /// bill a second task.
     pub fn is_retryable(&self) -> bool {
         match self {
-            // A body cut short surfaces as a decode error: transient too.
+            // A body cut short is a transport error too: transient.
             Error::Transport(e) => !e.is_builder() && !e.is_redirect(),
+            Error::RequestTimeout { .. } => true,
             Error::Api { status, .. } => is_retryable_status(*status),
             _ => false,
         }

@@ -17,6 +17,23 @@
 //! The types of the API are [`piapi_kling_models`], re-exported as [`models`]
 //! (the common ones also at the root).
 //!
+//! # Layers
+//!
+//! This crate is a thin layer over [`piapi_kling_client`], the client
+//! generated from the OpenAPI spec: every API request (create, read, cancel,
+//! batch cancel, upload, account info) is built and sent by it, and it carries
+//! the API key as a sensitive `x-api-key` header, with the `User-Agent` and
+//! any per-request headers, in its `RequestContext`, on the SDK's HTTP client
+//! or on yours ([`ClientBuilder::http_client`]). On top of it this crate adds
+//! local validation, uploads of local files, retries, polling, webhooks and
+//! one [`Error`] type.
+//!
+//! One limit follows from it: when the answer to a create is cut short (the
+//! connection closes before the announced length), the generated client keeps
+//! none of the bytes that arrived, so [`Error::AmbiguousCreate`] then has no
+//! `task_id` to offer. An answer that arrives whole but does not decode still
+//! yields the task id.
+//!
 //! # Examples
 //!
 //! A client reads `PIAPI_API_KEY` (and optionally `PIAPI_BASE_URL`,

@@ -1,22 +1,31 @@
-//! Sending one API request: headers, retries, decoding, and the mapping of
-//! failures to [`Error`].
+//! Running one API operation of the generated `piapi-kling-client`: the retry
+//! loop around it, the mapping of its failures to [`Error`], and the tracing
+//! span of the request.
 //!
-//! Requests are built here rather than through the generated
-//! `piapi-kling-client` builders because the SDK needs three things those
-//! builders cannot give: adding the key to each request of a caller's own
-//! `reqwest::Client` (progenitor has no per-request hook), extra per-request
-//! headers, and the partial body of a response cut short (progenitor drops it,
-//! and a create's task id must be salvaged from it). Paths, bodies and
-//! responses are the same spec types the generated client uses.
+//! Every API request is built and sent by `piapi_kling_client::Client` (the
+//! key and any extra headers travel in its `RequestContext`). This module only
+//! decides what to do with the outcome:
+//!
+//! | `piapi_kling_client::Error` | becomes |
+//! |---|---|
+//! | `CommunicationError`, connection not opened (`is_connect`) or request not built | [`Error::Transport`]; nothing was sent |
+//! | `CommunicationError`, any other (timeout, reset) | [`Error::Transport`] |
+//! | `ErrorResponse` (a documented error status) | [`Error::Api`], with `Retry-After` |
+//! | `UnexpectedResponse` (an undocumented status) | [`Error::Api`], its body read for the message; a 2xx is decoded |
+//! | `ResponseBodyError` (the body could not be read, e.g. cut short) | [`Error::Transport`]; the bytes that did arrive are lost |
+//! | `InvalidResponsePayload` (bytes that do not decode) | [`Error::Decode`], or [`Error::Api`] when the body names an error status |
+//! | `InvalidRequest`, `Custom` | [`Error::Config`]; nothing was sent |
+//!
+//! A create that fails after it may have reached PiAPI becomes
+//! [`Error::AmbiguousCreate`] around the error above (see [`crate::retry`]).
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
-use bytes::Bytes;
-use reqwest::header::{
-    ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER, USER_AGENT,
-};
-use reqwest::{Method, Url};
+use piapi_kling_client::ResponseValue;
+use piapi_kling_models::ErrorResponse;
+use reqwest::header::RETRY_AFTER;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -26,8 +35,9 @@ use crate::error::{Error, is_retryable_status};
 use crate::redact;
 use crate::retry::parse_retry_after;
 
-/// The header carrying the API key.
-pub(crate) const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+/// What one operation of the generated client returns.
+pub(crate) type ApiResult<T> =
+    std::result::Result<ResponseValue<T>, piapi_kling_client::Error<ErrorResponse>>;
 
 /// The API operations, with what the retry rules need to know about them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,28 +62,17 @@ impl Op {
         }
     }
 
-    fn method(self) -> Method {
-        match self {
-            Op::CreateTask | Op::Upload => Method::POST,
-            Op::GetTask | Op::AccountInfo => Method::GET,
-            Op::CancelTask | Op::CancelTasks => Method::DELETE,
-        }
-    }
-
     /// A create bills a task; everything else is safe to repeat.
     fn is_create(self) -> bool {
         self == Op::CreateTask
     }
 }
 
-/// One request to make.
+/// What a request is, for the retry rules, the span and the scrubbing of
+/// errors.
 pub(crate) struct Call<'a> {
     pub(crate) op: Op,
-    pub(crate) url: Url,
-    pub(crate) body: Option<Bytes>,
     pub(crate) task_id: Option<&'a str>,
-    /// Extra headers (never able to replace the key).
-    pub(crate) headers: Option<&'a HeaderMap>,
     /// Secrets of this request (a webhook secret) to scrub from errors.
     pub(crate) secrets: &'a [&'a str],
 }
@@ -83,21 +82,28 @@ enum Failure {
     /// Nothing reached the server: the connection could not be opened, or the
     /// request could not be built.
     NotSent(reqwest::Error),
+    /// The generated client refused the request before sending it.
+    Unsendable(String),
     /// The request may have reached the server (timeout, connection reset).
     Send(reqwest::Error),
+    /// No complete answer within the client's timeout, when it is applied
+    /// around each attempt (requests through a caller's `reqwest::Client`).
+    TimedOut(Duration),
     /// An error status.
     Status {
         status: u16,
         retry_after: Option<Duration>,
         body: Vec<u8>,
     },
-    /// A success status whose body could not be read to the end.
+    /// A body that could not be read to the end. The generated client keeps
+    /// neither the status nor the bytes that arrived; `partial` is only filled
+    /// for an undocumented status, whose body this module reads itself.
     Body {
-        status: u16,
+        status: Option<u16>,
         partial: Vec<u8>,
         source: reqwest::Error,
     },
-    /// A success status whose body is not the expected JSON.
+    /// A body that is not the expected JSON.
     Decode {
         status: u16,
         body: Vec<u8>,
@@ -110,11 +116,11 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::NotSent(e) => write!(f, "not sent: {e}"),
+            Failure::Unsendable(m) => write!(f, "not sent: {m}"),
             Failure::Send(e) => write!(f, "request failed: {e}"),
+            Failure::TimedOut(limit) => write!(f, "no complete answer within {limit:?}"),
             Failure::Status { status, .. } => write!(f, "HTTP {status}"),
-            Failure::Body { status, source, .. } => {
-                write!(f, "HTTP {status} body cut short: {source}")
-            }
+            Failure::Body { source, .. } => write!(f, "body cut short: {source}"),
             Failure::Decode { status, source, .. } => {
                 write!(f, "HTTP {status} body undecodable: {source}")
             }
@@ -123,12 +129,96 @@ impl fmt::Display for Failure {
 }
 
 impl Failure {
+    /// Sorts out a failure of the generated client. An undocumented status
+    /// (`UnexpectedResponse`) is read here: its body gives the message of an
+    /// error, and a 2xx one is decoded (`Ok`).
+    async fn from_client<T: DeserializeOwned>(
+        error: piapi_kling_client::Error<ErrorResponse>,
+    ) -> Result<(u16, T), Failure> {
+        use piapi_kling_client::Error as E;
+        Err(match error {
+            E::CommunicationError(e) if e.is_connect() || e.is_builder() => Failure::NotSent(e),
+            E::CommunicationError(e) | E::InvalidUpgrade(e) => Failure::Send(e),
+            E::InvalidRequest(m) | E::Custom(m) => Failure::Unsendable(m),
+            E::ErrorResponse(response) => Failure::Status {
+                status: response.status().as_u16(),
+                retry_after: parse_retry_after(response.headers().get(RETRY_AFTER)),
+                // Back to JSON, so that a salvaged id or the message is read
+                // the same way as from an undocumented status's body.
+                body: serde_json::to_vec(&response.into_inner()).unwrap_or_default(),
+            },
+            E::ResponseBodyError(source) => Failure::Body {
+                status: source.status().map(|s| s.as_u16()),
+                partial: Vec::new(),
+                source,
+            },
+            E::InvalidResponsePayload(bytes, source) => {
+                Failure::undecodable(bytes.to_vec(), source)
+            }
+            E::UnexpectedResponse(response) => return Failure::unexpected(response).await,
+        })
+    }
+
+    /// A body of a documented status that did not decode. The generated
+    /// client does not say which status it came with; PiAPI repeats the status
+    /// as the body's leading `code`, so that is used when present, else 200
+    /// (the documented status whose body is decoded for its content).
+    fn undecodable(body: Vec<u8>, source: serde_json::Error) -> Failure {
+        match leading_code(&body) {
+            Some(status) if !(200..300).contains(&status) => Failure::Status {
+                status,
+                retry_after: None,
+                body,
+            },
+            status => Failure::Decode {
+                status: status.unwrap_or(200),
+                body,
+                source,
+            },
+        }
+    }
+
+    async fn unexpected<T: DeserializeOwned>(
+        mut response: reqwest::Response,
+    ) -> Result<(u16, T), Failure> {
+        let status = response.status().as_u16();
+        let success = response.status().is_success();
+        let retry_after = parse_retry_after(response.headers().get(RETRY_AFTER));
+        let body = match read_body(&mut response).await {
+            Ok(body) => body,
+            Err((partial, source)) if success => {
+                return Err(Failure::Body {
+                    status: Some(status),
+                    partial,
+                    source,
+                });
+            }
+            // An error status stays an error status, whatever its body.
+            Err((partial, _)) => partial,
+        };
+        if !success {
+            return Err(Failure::Status {
+                status,
+                retry_after,
+                body,
+            });
+        }
+        match serde_json::from_slice(&body) {
+            Ok(value) => Ok((status, value)),
+            Err(source) => Err(Failure::Decode {
+                status,
+                body,
+                source,
+            }),
+        }
+    }
+
     fn status(&self) -> Option<u16> {
         match self {
-            Failure::NotSent(_) | Failure::Send(_) => None,
-            Failure::Status { status, .. }
-            | Failure::Body { status, .. }
-            | Failure::Decode { status, .. } => Some(*status),
+            Failure::NotSent(_) | Failure::Unsendable(_) | Failure::Send(_) => None,
+            Failure::TimedOut(_) => None,
+            Failure::Body { status, .. } => *status,
+            Failure::Status { status, .. } | Failure::Decode { status, .. } => Some(*status),
         }
     }
 
@@ -136,11 +226,11 @@ impl Failure {
     fn is_retryable(&self, op: Op) -> bool {
         match self {
             Failure::NotSent(e) => e.is_connect(),
-            Failure::Send(_) | Failure::Body { .. } => !op.is_create(),
+            Failure::Send(_) | Failure::Body { .. } | Failure::TimedOut(_) => !op.is_create(),
             Failure::Status { status, .. } => {
                 *status == 429 || (!op.is_create() && is_retryable_status(*status))
             }
-            Failure::Decode { .. } => false,
+            Failure::Decode { .. } | Failure::Unsendable(_) => false,
         }
     }
 
@@ -158,7 +248,7 @@ impl Failure {
         // A create that provably did not reach PiAPI, or that PiAPI refused
         // with a 4xx, created nothing.
         match &self {
-            Failure::NotSent(_) => return self.into_plain_error(secrets),
+            Failure::NotSent(_) | Failure::Unsendable(_) => return self.into_plain_error(secrets),
             Failure::Status { status, .. } if *status < 500 => {
                 return self.into_plain_error(secrets);
             }
@@ -167,7 +257,10 @@ impl Failure {
         let raw = match &self {
             Failure::Status { body, .. } | Failure::Decode { body, .. } => Some(body.clone()),
             Failure::Body { partial, .. } => Some(partial.clone()),
-            Failure::NotSent(_) | Failure::Send(_) => None,
+            Failure::NotSent(_)
+            | Failure::Unsendable(_)
+            | Failure::Send(_)
+            | Failure::TimedOut(_) => None,
         }
         .filter(|b| !b.is_empty());
         Error::AmbiguousCreate {
@@ -182,6 +275,11 @@ impl Failure {
             Failure::NotSent(e) | Failure::Send(e) | Failure::Body { source: e, .. } => {
                 Error::Transport(e)
             }
+            Failure::Unsendable(message) => Error::Config(format!(
+                "the request could not be sent: {}",
+                redact::scrub_text(&message, secrets)
+            )),
+            Failure::TimedOut(timeout) => Error::RequestTimeout { timeout },
             Failure::Status {
                 status,
                 retry_after,
@@ -192,11 +290,15 @@ impl Failure {
                 let message = parsed
                     .as_ref()
                     .and_then(|v| v.get("message")?.as_str().map(str::to_owned))
+                    .filter(|m| !m.trim().is_empty())
                     .map(|m| redact::scrub_text(&m, secrets))
                     .unwrap_or_else(|| {
                         let text = redact::scrub_body(&body, secrets);
                         let text = text.trim();
-                        if text.is_empty() {
+                        // An empty `message` says nothing; the reason phrase does.
+                        let said_nothing =
+                            parsed.as_ref().is_some_and(|v| v.get("message").is_some());
+                        if text.is_empty() || said_nothing {
                             reqwest::StatusCode::from_u16(status)
                                 .ok()
                                 .and_then(|s| s.canonical_reason())
@@ -227,24 +329,41 @@ impl Failure {
 }
 
 impl Client {
-    /// Sends `call`, retrying as the client's [`RetryPolicy`](crate::RetryPolicy)
-    /// and the operation allow, and decodes the body as `T`.
-    pub(crate) async fn call<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, Error> {
+    /// Runs `call` through `send` (one request of the generated client per
+    /// call), retrying as the client's [`RetryPolicy`](crate::RetryPolicy)
+    /// and the operation allow.
+    pub(crate) async fn call<T, F, Fut>(&self, call: Call<'_>, send: F) -> Result<T, Error>
+    where
+        T: DeserializeOwned,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
         let span = request_span(call.op, call.task_id);
-        self.call_in(span, call).await
+        self.call_in(span, call, send).await
     }
 
     /// [`call`](Self::call) inside `span` (made by [`request_span`]), for a
     /// caller that records more on it afterwards (a create's task id).
-    pub(crate) async fn call_in<T: DeserializeOwned>(
+    pub(crate) async fn call_in<T, F, Fut>(
         &self,
         span: tracing::Span,
         call: Call<'_>,
-    ) -> Result<T, Error> {
-        self.call_with_retries(call).instrument(span).await
+        send: F,
+    ) -> Result<T, Error>
+    where
+        T: DeserializeOwned,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
+        self.call_with_retries(call, send).instrument(span).await
     }
 
-    async fn call_with_retries<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, Error> {
+    async fn call_with_retries<T, F, Fut>(&self, call: Call<'_>, mut send: F) -> Result<T, Error>
+    where
+        T: DeserializeOwned,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
         let policy = &self.inner().retry;
         let first = Instant::now();
         let mut secrets: Vec<&str> = call.secrets.to_vec();
@@ -252,7 +371,7 @@ impl Client {
         let mut attempt = 1u32;
         loop {
             let started = Instant::now();
-            let outcome = self.attempt::<T>(&call).await;
+            let outcome = self.attempt::<T>(send()).await;
             let span = tracing::Span::current();
             span.record("attempts", attempt);
             span.record("latency_ms", started.elapsed().as_millis() as u64);
@@ -287,57 +406,23 @@ impl Client {
         }
     }
 
-    async fn attempt<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<(u16, T), Failure> {
-        let inner = self.inner();
-        let mut headers = call.headers.cloned().unwrap_or_default();
-        headers.insert(API_KEY_HEADER, inner.key.clone());
-        headers
-            .entry(ACCEPT)
-            .or_insert(HeaderValue::from_static("application/json"));
-        headers
-            .entry(USER_AGENT)
-            .or_insert(inner.user_agent.clone());
-        let mut request = inner
-            .http
-            .request(call.op.method(), call.url.clone())
-            .timeout(inner.timeout);
-        if let Some(body) = &call.body {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            request = request.body(body.clone());
-        }
-        let mut response = match request.headers(headers).send().await {
-            Ok(response) => response,
-            Err(e) if e.is_connect() || e.is_builder() => return Err(Failure::NotSent(e)),
-            Err(e) => return Err(Failure::Send(e)),
-        };
-        let status = response.status().as_u16();
-        let success = response.status().is_success();
-        let retry_after = parse_retry_after(response.headers().get(RETRY_AFTER));
-        let body = match read_body(&mut response).await {
-            Ok(body) => body,
-            Err((partial, source)) if success => {
-                return Err(Failure::Body {
-                    status,
-                    partial,
-                    source,
-                });
+    /// One request: the generated client's answer, within the attempt
+    /// deadline when the client has one.
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        sent: impl Future<Output = ApiResult<T>>,
+    ) -> Result<(u16, T), Failure> {
+        let exchange = async {
+            match sent.await {
+                Ok(response) => Ok((response.status().as_u16(), response.into_inner())),
+                Err(error) => Failure::from_client(error).await,
             }
-            Err((partial, _)) => partial,
         };
-        if !success {
-            return Err(Failure::Status {
-                status,
-                retry_after,
-                body,
-            });
-        }
-        match serde_json::from_slice(&body) {
-            Ok(value) => Ok((status, value)),
-            Err(source) => Err(Failure::Decode {
-                status,
-                body,
-                source,
-            }),
+        match self.inner().attempt_timeout {
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .unwrap_or(Err(Failure::TimedOut(limit))),
+            None => exchange.await,
         }
     }
 }
@@ -371,41 +456,76 @@ async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, (Vec<u8>
     }
 }
 
-/// `base` with `segments` appended, each percent-encoded.
-pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Url {
-    let mut url = base.clone();
-    url.path_segments_mut()
-        .expect("base URLs are checked to be http(s) when the client is built")
-        .pop_if_empty()
-        .extend(segments);
-    url
+/// The status a PiAPI body names in its leading `"code": <status>` (every
+/// PiAPI body starts with it), read even from a body that is cut short or
+/// malformed further on.
+fn leading_code(body: &[u8]) -> Option<u16> {
+    let rest = body.trim_ascii_start().strip_prefix(b"{")?;
+    let rest = rest.trim_ascii_start().strip_prefix(b"\"code\"")?;
+    let rest = rest.trim_ascii_start().strip_prefix(b":")?;
+    let rest = rest.trim_ascii_start();
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits != 3
+        || rest
+            .get(digits)
+            .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
+    {
+        return None;
+    }
+    let code: u16 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    (100..600).contains(&code).then_some(code)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use piapi_kling_client::Error as ClientError;
+    use piapi_kling_models::TaskResponse;
+    use reqwest::StatusCode;
+    use reqwest::header::{HeaderMap, HeaderValue};
 
-    #[test]
-    fn endpoints_keep_a_base_path_and_encode_ids() {
-        let base = Url::parse("http://127.0.0.1:9/proxy").unwrap();
-        assert_eq!(
-            endpoint(&base, &["api", "v1", "task", "a/b c"]).as_str(),
-            "http://127.0.0.1:9/proxy/api/v1/task/a%2Fb%20c"
-        );
-        let base = Url::parse("https://api.piapi.ai/").unwrap();
-        assert_eq!(
-            endpoint(&base, &["api", "v1", "task"]).as_str(),
-            "https://api.piapi.ai/api/v1/task"
-        );
+    const ID: &str = "6e269e8c-2091-46c4-b4a5-40a4704a766a";
+
+    fn status(s: u16) -> Failure {
+        Failure::Status {
+            status: s,
+            retry_after: None,
+            body: Vec::new(),
+        }
+    }
+
+    async fn map(error: ClientError<ErrorResponse>) -> Failure {
+        match Failure::from_client::<TaskResponse>(error).await {
+            Ok(_) => panic!("a failure must not decode"),
+            Err(failure) => failure,
+        }
+    }
+
+    fn error_response(
+        status: u16,
+        body: ErrorResponse,
+        retry_after: Option<&str>,
+    ) -> ClientError<ErrorResponse> {
+        let mut headers = HeaderMap::new();
+        if let Some(secs) = retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from_str(secs).unwrap());
+        }
+        ClientError::ErrorResponse(ResponseValue::new(
+            body,
+            StatusCode::from_u16(status).unwrap(),
+            headers,
+        ))
+    }
+
+    fn payload(body: &[u8]) -> ClientError<ErrorResponse> {
+        let source = serde_json::from_slice::<serde_json::Value>(body)
+            .err()
+            .unwrap_or_else(|| serde_json::from_str::<u8>("x").unwrap_err());
+        ClientError::InvalidResponsePayload(body.to_vec().into(), source)
     }
 
     #[test]
     fn create_is_retried_only_when_nothing_can_have_been_created() {
-        let status = |s| Failure::Status {
-            status: s,
-            retry_after: None,
-            body: Vec::new(),
-        };
         assert!(status(429).is_retryable(Op::CreateTask));
         for s in [500, 502, 503, 504] {
             assert!(!status(s).is_retryable(Op::CreateTask), "{s}");
@@ -415,44 +535,137 @@ mod tests {
         }
         assert!(!status(400).is_retryable(Op::GetTask));
         assert!(!status(401).is_retryable(Op::GetTask));
+        let timed_out = Failure::TimedOut(Duration::from_secs(1));
+        assert!(timed_out.is_retryable(Op::GetTask));
+        assert!(!timed_out.is_retryable(Op::CreateTask));
+        assert!(!Failure::Unsendable("bad".into()).is_retryable(Op::GetTask));
     }
 
-    #[test]
-    fn a_server_error_on_create_is_ambiguous_and_keeps_a_salvaged_id() {
-        let failure = Failure::Status {
-            status: 500,
-            retry_after: None,
-            body: br#"{"code":500,"data":{"task_id":"6e269e8c-2091-46c4-b4a5-40a4704a766a"}"#
-                .to_vec(),
-        };
-        match failure.into_error(Op::CreateTask, &[]) {
-            Error::AmbiguousCreate {
-                task_id, source, ..
+    #[tokio::test]
+    async fn an_error_response_keeps_status_code_message_and_retry_after() {
+        let failure = map(error_response(
+            429,
+            ErrorResponse::new(429, "slow down"),
+            Some("2"),
+        ))
+        .await;
+        assert!(failure.is_retryable(Op::CreateTask));
+        assert_eq!(failure.retry_after(), Some(Duration::from_secs(2)));
+        match failure.into_error(Op::GetTask, &[]) {
+            Error::Api {
+                status: 429,
+                code: Some(429),
+                message,
+                retry_after: Some(wait),
             } => {
-                assert_eq!(
-                    task_id.as_deref(),
-                    Some("6e269e8c-2091-46c4-b4a5-40a4704a766a")
-                );
-                assert_eq!(source.status(), Some(500));
+                assert_eq!(message, "slow down");
+                assert_eq!(wait, Duration::from_secs(2));
             }
             other => panic!("{other:?}"),
         }
-        let refused = Failure::Status {
-            status: 400,
-            retry_after: None,
-            body: br#"{"code":400,"message":"input.prompt: too long"}"#.to_vec(),
-        };
-        match refused.into_error(Op::CreateTask, &[]) {
+        // An empty message falls back to the reason phrase.
+        let failure = map(error_response(401, ErrorResponse::new(401, ""), None)).await;
+        assert!(
+            failure
+                .into_error(Op::GetTask, &[])
+                .to_string()
+                .contains("Unauthorized")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_error_on_create_is_ambiguous_and_keeps_a_salvaged_id() {
+        let mut body = ErrorResponse::new(500, "internal error");
+        body.data = serde_json::json!({"task_id": ID}).as_object().cloned();
+        match map(error_response(500, body, None))
+            .await
+            .into_error(Op::CreateTask, &[])
+        {
+            Error::AmbiguousCreate {
+                task_id,
+                source,
+                raw_body: Some(raw),
+            } => {
+                assert_eq!(task_id.as_deref(), Some(ID));
+                assert_eq!(source.status(), Some(500));
+                assert!(raw.contains("internal error"), "{raw}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let refused = error_response(400, ErrorResponse::new(400, "input.prompt: too long"), None);
+        match map(refused).await.into_error(Op::CreateTask, &[]) {
             Error::Api {
                 status: 400,
                 code: Some(400),
                 message,
                 ..
+            } => assert_eq!(message, "input.prompt: too long"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_undecodable_create_answer_yields_its_task_id() {
+        let body = format!(
+            r#"{{"code":200,"data":{{"task_id":"{ID}","model":"kling","status":"pend<html>502 Bad Gateway</html>"#
+        );
+        let failure = map(payload(body.as_bytes())).await;
+        assert!(!failure.is_retryable(Op::GetTask));
+        match failure.into_error(Op::CreateTask, &["KEY-1"]) {
+            Error::AmbiguousCreate {
+                task_id,
+                source,
+                raw_body: Some(raw),
             } => {
-                assert_eq!(message, "input.prompt: too long");
+                assert_eq!(task_id.as_deref(), Some(ID));
+                assert!(
+                    matches!(*source, Error::Decode { status: 200, .. }),
+                    "{source:?}"
+                );
+                assert!(raw.starts_with(r#"{"code":200"#), "{raw}");
             }
             other => panic!("{other:?}"),
         }
+        // Cut before the id is complete: no id is guessed.
+        let cut = format!(r#"{{"code":200,"data":{{"task_id":"{}"#, &ID[..10]);
+        match map(payload(cut.as_bytes()))
+            .await
+            .into_error(Op::CreateTask, &[])
+        {
+            Error::AmbiguousCreate { task_id: None, .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_undecodable_error_body_is_an_api_error_when_it_names_its_status() {
+        let failure = map(payload(br#"{"code":503,"message":"busy"#)).await;
+        assert_eq!(failure.status(), Some(503));
+        assert!(failure.is_retryable(Op::GetTask));
+        assert!(matches!(
+            failure.into_error(Op::GetTask, &[]),
+            Error::Api { status: 503, .. }
+        ));
+        // Nothing to go by: a decode error of the success status.
+        let failure = map(payload(b"<html>oops</html>")).await;
+        match failure.into_error(Op::GetTask, &[]) {
+            Error::Decode {
+                status: 200, body, ..
+            } => assert_eq!(body, "<html>oops</html>"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_never_built_are_config_errors_and_not_ambiguous() {
+        let failure = map(ClientError::InvalidRequest(
+            "body was not initialized".into(),
+        ))
+        .await;
+        assert!(matches!(
+            failure.into_error(Op::CreateTask, &[]),
+            Error::Config(m) if m.contains("body was not initialized")
+        ));
     }
 
     #[test]
@@ -474,16 +687,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let empty = Failure::Status {
-            status: 503,
-            retry_after: None,
-            body: Vec::new(),
-        };
         assert!(
-            empty
+            status(503)
                 .into_error(Op::GetTask, &[])
                 .to_string()
                 .contains("Service Unavailable")
         );
+    }
+
+    #[test]
+    fn the_leading_code_is_read_strictly() {
+        assert_eq!(leading_code(br#" { "code" : 404 , "message""#), Some(404));
+        assert_eq!(leading_code(br#"{"code":200,"data":{"#), Some(200));
+        assert_eq!(leading_code(br#"{"data":{},"code":500}"#), None);
+        assert_eq!(leading_code(br#"{"code":5000}"#), None);
+        assert_eq!(leading_code(br#"{"code":50"#), None);
+        assert_eq!(leading_code(br#"{"code":200.5}"#), None);
+        assert_eq!(leading_code(b"<html>"), None);
+        assert_eq!(leading_code(b""), None);
     }
 }

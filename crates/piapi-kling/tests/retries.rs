@@ -311,3 +311,61 @@ async fn a_read_whose_body_is_cut_short_is_retried() {
     assert!(err.is_retryable());
     assert_eq!(count(&sim, "GET", "/api/v1/task/"), 4);
 }
+
+#[tokio::test]
+async fn the_timeout_holds_requests_through_a_callers_client() {
+    let sim = start_sim().await;
+    let client = builder_for(&sim)
+        .http_client(reqwest::Client::new())
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let handle = client_for(&sim)
+        .sound()
+        .prompt("rain")
+        .send()
+        .await
+        .unwrap();
+    sim.set_faults(faults_on(
+        "GET",
+        Faults {
+            latency: Some((Duration::from_millis(400), Duration::from_millis(400))),
+            ..Faults::default()
+        },
+    ));
+    // A read is retried (4 attempts of 100 ms each), then reports the timeout.
+    let started = Instant::now();
+    let err = client.get_task(handle.id()).await.unwrap_err();
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(err, Error::RequestTimeout { timeout } if timeout == Duration::from_millis(100)),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    // A create that timed out may have created a task: ambiguous, not re-sent.
+    let (name, value) = fault_header("delay=400");
+    let err = client
+        .sound()
+        .prompt("rain")
+        .header(name, value)
+        .send()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::AmbiguousCreate {
+            task_id: None,
+            source,
+            ..
+        } => assert!(
+            matches!(**source, Error::RequestTimeout { .. }),
+            "{source:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // (The simulator logs no request whose client hung up, so attempts are
+    // not counted in its log here.)
+}

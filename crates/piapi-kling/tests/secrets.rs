@@ -33,10 +33,10 @@ fn assert_error_clean(err: &Error) {
     }
 }
 
-fn truncate() -> (HeaderName, HeaderValue) {
+fn malformed() -> (HeaderName, HeaderValue) {
     (
         HeaderName::from_static("x-sim-fault"),
-        HeaderValue::from_static("truncate"),
+        HeaderValue::from_static("malformed"),
     )
 }
 
@@ -95,8 +95,9 @@ async fn no_error_variant_shows_the_key_or_the_webhook_secret() {
             .await
             .unwrap_err(),
     );
-    // AmbiguousCreate whose raw body holds the echoed secret.
-    let (name, value) = truncate();
+    // AmbiguousCreate whose raw body holds the echoed secret (a malformed
+    // answer: the bytes of one cut short are not kept).
+    let (name, value) = malformed();
     let ambiguous = client
         .sound()
         .prompt("x")
@@ -105,13 +106,16 @@ async fn no_error_variant_shows_the_key_or_the_webhook_secret() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(
-        ambiguous,
+    match &ambiguous {
         Error::AmbiguousCreate {
-            raw_body: Some(_),
+            raw_body: Some(raw),
             ..
-        }
-    ));
+        } => assert!(
+            raw.contains("<redacted>"),
+            "the echoed secret is scrubbed: {raw}"
+        ),
+        other => panic!("{other:?}"),
+    }
     errors.push(ambiguous);
     // Decode: a malformed answer to a read of a task that has a secret.
     sim.set_faults(Faults {

@@ -283,3 +283,60 @@ async fn a_callers_reqwest_client_gets_the_key_on_each_request() {
     assert_eq!(result.audio.len(), 4);
     assert!(sim.request_log().iter().all(|r| r.status == 200));
 }
+
+#[tokio::test]
+async fn cancel_tasks_cancels_the_pending_tasks_of_a_model() {
+    let sim = sim_builder().concurrency_cap(1).start().await.unwrap();
+    let client = client_for(&sim);
+    let busy = client
+        .text_to_video("[sim:slow] hold the slot")
+        .send()
+        .await
+        .unwrap();
+    let waiting = client.text_to_video("queued behind").send().await.unwrap();
+    let cancelled = client
+        .cancel_tasks(
+            std::time::SystemTime::now() + Duration::from_secs(60),
+            piapi_kling::CancelModel::Kling,
+        )
+        .await
+        .unwrap();
+    assert!(
+        cancelled.iter().any(|id| id == waiting.id()),
+        "{cancelled:?}"
+    );
+    // (Whether the running task is still cancellable is the simulator's call.)
+    let _ = busy;
+    assert!(waiting.wait().await.unwrap_err().is_cancelled());
+}
+
+#[tokio::test]
+async fn a_builder_header_is_sent_but_cannot_replace_the_key() {
+    let sim = start_sim().await;
+    let client = client_for(&sim);
+    let handle = client
+        .sound()
+        .prompt("rain")
+        .header(
+            reqwest::header::HeaderName::from_static("x-api-key"),
+            reqwest::header::HeaderValue::from_static("sk-WRONG"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(sim.task(handle.id()).is_some());
+    // An extra header reaches the simulator: its fault header works.
+    let err = client
+        .sound()
+        .prompt("rain")
+        .header(
+            reqwest::header::HeaderName::from_static("x-sim-fault"),
+            reqwest::header::HeaderValue::from_static("500"),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(500), "{err:?}");
+    // The headers were for that one request: the client itself is unchanged.
+    client.get_task(handle.id()).await.unwrap();
+}
