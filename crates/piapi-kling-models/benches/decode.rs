@@ -21,15 +21,21 @@ fn decode(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(body.len() as u64));
         if name == "one" {
             group.bench_function("typed", |b| {
-                b.iter(|| black_box(serde_json::from_str::<TaskResponse>(black_box(&body)).unwrap()))
+                b.iter(|| {
+                    black_box(serde_json::from_str::<TaskResponse>(black_box(&body)).unwrap())
+                })
             });
         } else {
             group.bench_function("typed", |b| {
-                b.iter(|| black_box(serde_json::from_str::<Vec<TaskResponse>>(black_box(&body)).unwrap()))
+                b.iter(|| {
+                    black_box(serde_json::from_str::<Vec<TaskResponse>>(black_box(&body)).unwrap())
+                })
             });
         }
         group.bench_function("value", |b| {
-            b.iter(|| black_box(serde_json::from_str::<serde_json::Value>(black_box(&body)).unwrap()))
+            b.iter(|| {
+                black_box(serde_json::from_str::<serde_json::Value>(black_box(&body)).unwrap())
+            })
         });
         group.finish();
     }

@@ -59,6 +59,8 @@ pub(crate) struct Inner {
     pub(crate) attempt_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) wait: WaitPolicy,
+    /// Bounds the HTTP requests in flight (one permit per attempt).
+    pub(crate) requests: Arc<tokio::sync::Semaphore>,
 }
 
 impl fmt::Debug for Client {

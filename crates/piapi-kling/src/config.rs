@@ -51,6 +51,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     wait: WaitPolicy,
     http: Option<reqwest::Client>,
+    max_concurrent_requests: Option<usize>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -68,6 +69,7 @@ impl fmt::Debug for ClientBuilder {
                 "http",
                 &self.http.as_ref().map(|_| "<caller's reqwest::Client>"),
             )
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .finish()
     }
 }
@@ -157,6 +159,18 @@ impl ClientBuilder {
         self
     }
 
+    /// At most `n` HTTP requests of this client (and its clones) in flight at
+    /// once; the others wait their turn. Default 64.
+    ///
+    /// Each request in flight holds a connection, so this bounds the sockets
+    /// and memory of a process that waits on thousands of tasks at once (they
+    /// poll in turn over a small pool instead of opening one connection each),
+    /// and keeps bursts within what PiAPI's rate limits tolerate.
+    pub fn max_concurrent_requests(mut self, n: usize) -> Self {
+        self.max_concurrent_requests = Some(n.max(1));
+        self
+    }
+
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client> {
         let key = self
@@ -231,9 +245,17 @@ impl ClientBuilder {
             attempt_timeout,
             retry: self.retry,
             wait: self.wait,
+            requests: Arc::new(tokio::sync::Semaphore::new(
+                self.max_concurrent_requests
+                    .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
+            )),
         })))
     }
 }
+
+/// HTTP requests in flight per client unless
+/// [`ClientBuilder::max_concurrent_requests`] says otherwise.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 
 /// A base URL as the generated client wants it: the paths it appends start
 /// with `/`.

@@ -17,8 +17,9 @@ pub struct TaskHandle {
     id: String,
     /// When this client created the task (the polling schedule starts there).
     created_at: Option<Instant>,
-    /// The task as the create request answered.
-    created: Option<TaskData>,
+    /// The task as the create request answered (boxed: handles are held by
+    /// every waiting task, most of which never read it).
+    created: Option<Box<TaskData>>,
 }
 
 impl TaskHandle {
@@ -27,7 +28,7 @@ impl TaskHandle {
             client,
             id: task.task_id.clone(),
             created_at: Some(at),
-            created: Some(task),
+            created: Some(Box::new(task)),
         }
     }
 
@@ -48,7 +49,7 @@ impl TaskHandle {
     /// The task as the create request answered (`None` for a handle made
     /// with [`Client::task`]).
     pub fn created_task(&self) -> Option<&TaskData> {
-        self.created.as_ref()
+        self.created.as_deref()
     }
 
     /// Reads the task now.
@@ -83,7 +84,8 @@ impl TaskHandle {
 
     /// [`status_stream`](Self::status_stream) with another policy.
     pub fn status_stream_with(&self, policy: WaitPolicy) -> StatusStream {
-        self.poller(policy, self.created.clone()).into_stream()
+        self.poller(policy, self.created.as_deref().cloned())
+            .into_stream()
     }
 
     fn poller(&self, policy: WaitPolicy, initial: Option<TaskData>) -> Poller {

@@ -198,8 +198,8 @@ pub use builders::{
 };
 pub use client::Client;
 pub use config::{
-    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_UPLOAD_BASE_URL, ENV_API_KEY, ENV_BASE_URL,
-    ENV_UPLOAD_BASE_URL,
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_UPLOAD_BASE_URL,
+    ENV_API_KEY, ENV_BASE_URL, ENV_UPLOAD_BASE_URL,
 };
 pub use error::{Error, Result};
 pub use handle::TaskHandle;

@@ -143,7 +143,9 @@ pub(crate) struct Poller {
     started: Instant,
     policy: WaitPolicy,
     /// The task as the create answered, reported before the first poll.
-    pending: Option<TaskData>,
+    /// Boxed: a waiter usually has none, and an inline `TaskData` would cost
+    /// every sleeping waiter its size.
+    pending: Option<Box<TaskData>>,
     polls: u32,
     last: Option<TaskStatus>,
     warned: HashSet<String>,
@@ -167,7 +169,7 @@ impl Poller {
             created,
             started: Instant::now(),
             policy,
-            pending: initial,
+            pending: initial.map(Box::new),
             polls: 0,
             last: None,
             warned: HashSet::new(),
@@ -185,7 +187,7 @@ impl Poller {
             return None;
         }
         if let Some(task) = self.pending.take()
-            && let Some(change) = self.observe(task)
+            && let Some(change) = self.observe(*task)
         {
             return Some(change);
         }

@@ -1,0 +1,296 @@
+//! The seven create subcommands: flags onto the SDK's builders, then the
+//! shared ending (print the id at once, optionally wait and download).
+
+use std::io::IsTerminal;
+
+use piapi_kling::TaskHandle;
+use piapi_kling::models::{CameraConfig, CameraControl};
+
+use super::{Ctx, follow};
+use crate::cli::{
+    EffectArgs, ExtendArgs, ImageToVideoArgs, LipSyncArgs, SoundArgs, TaskOpts, TryOnArgs,
+    VideoArgs, VideoSettings,
+};
+use crate::download::Downloader;
+use crate::exit::CliError;
+
+/// Applies the options every builder has (webhook, service mode, headers).
+macro_rules! task_options {
+    ($builder:expr, $opts:expr, $webhook:expr) => {{
+        let mut builder = $builder;
+        if let Some((endpoint, secret)) = $webhook {
+            builder = builder.webhook(endpoint, secret);
+        }
+        if let Some(mode) = &$opts.service_mode {
+            builder = builder.service_mode(mode.clone());
+        }
+        for (name, value) in &$opts.headers {
+            builder = builder.header(name.clone(), value.clone());
+        }
+        builder
+    }};
+}
+
+/// Applies the settings both video builders have.
+macro_rules! video_settings {
+    ($builder:expr, $settings:expr) => {{
+        let settings: &VideoSettings = $settings;
+        let mut builder = $builder;
+        if let Some(text) = &settings.negative_prompt {
+            builder = builder.negative_prompt(text);
+        }
+        if let Some(duration) = &settings.duration {
+            builder = builder.duration(*duration);
+        }
+        if let Some(ratio) = &settings.aspect_ratio {
+            builder = builder.aspect_ratio(ratio.clone());
+        }
+        if let Some(mode) = &settings.mode {
+            builder = builder.mode(mode.clone());
+        }
+        if let Some(version) = &settings.version {
+            builder = builder.version(version.clone());
+        }
+        if let Some(scale) = settings.cfg_scale {
+            builder = builder.cfg_scale(scale);
+        }
+        if let Some(camera) = camera(settings) {
+            builder = builder.camera_control(camera);
+        }
+        for element in &settings.element {
+            builder = builder.element(element.as_str());
+        }
+        builder
+    }};
+}
+
+/// `kling video`.
+pub async fn video(ctx: &Ctx, args: VideoArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let webhook = webhook(&args.task)?;
+    let builder = video_settings!(client.text_to_video(&args.prompt), &args.settings);
+    let handle = task_options!(builder, args.task, webhook).send().await?;
+    finish(ctx, handle, &args.task).await
+}
+
+/// `kling image-to-video`.
+pub async fn image_to_video(ctx: &Ctx, args: ImageToVideoArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let webhook = webhook(&args.task)?;
+    let mut builder = client.image_to_video(args.image.as_str());
+    if let Some(prompt) = &args.prompt {
+        builder = builder.prompt(prompt);
+    }
+    if let Some(tail) = &args.tail_frame {
+        builder = builder.tail_frame(tail.as_str());
+    }
+    let builder = video_settings!(builder, &args.settings);
+    let handle = task_options!(builder, args.task, webhook).send().await?;
+    finish(ctx, handle, &args.task).await
+}
+
+/// `kling extend`.
+pub async fn extend(ctx: &Ctx, args: ExtendArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let webhook = webhook(&args.task)?;
+    let handle = task_options!(client.extend(&args.task_id), args.task, webhook)
+        .send()
+        .await?;
+    finish(ctx, handle, &args.task).await
+}
+
+/// `kling lip-sync`.
+pub async fn lip_sync(ctx: &Ctx, args: LipSyncArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let webhook = webhook(&args.task)?;
+    let mut builder = client.lip_sync(&args.task_id);
+    if let (Some(text), Some(voice)) = (&args.text, &args.voice) {
+        builder = builder.text(text, voice);
+    }
+    if let Some(speed) = args.speed {
+        builder = builder.speed(speed);
+    }
+    if let Some(audio) = &args.audio {
+        builder = builder.audio(audio.as_str());
+    }
+    // Neither --text nor --audio is left to the SDK, which names the rule.
+    let handle = task_options!(builder, args.task, webhook).send().await?;
+    finish(ctx, handle, &args.task).await
+}
+
+/// `kling effect`.
+pub async fn effect(ctx: &Ctx, args: EffectArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let webhook = webhook(&args.task)?;
+    let mut builder = client.effect(args.image.as_str(), args.effect.clone());
+    if let Some(prompt) = &args.prompt {
+        builder = builder.prompt(prompt);
+    }
+    if args.professional {
+        builder = builder.professional(true);
+    }
+    let handle = task_options!(builder, args.task, webhook).send().await?;
+    finish(ctx, handle, &args.task).await
+}
+
+/// `kling try-on`.
+pub async fn try_on(ctx: &Ctx, args: TryOnArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let webhook = webhook(&args.task)?;
+    let mut builder = client.try_on(args.model_image.as_str());
+    if let Some(dress) = &args.dress {
+        builder = builder.dress(dress.as_str());
+    }
+    if let Some(upper) = &args.upper {
+        builder = builder.upper(upper.as_str());
+    }
+    if let Some(lower) = &args.lower {
+        builder = builder.lower(lower.as_str());
+    }
+    if let Some(n) = args.batch_size {
+        builder = builder.batch_size(n);
+    }
+    let handle = task_options!(builder, args.task, webhook).send().await?;
+    finish(ctx, handle, &args.task).await
+}
+
+/// `kling sound`.
+pub async fn sound(ctx: &Ctx, args: SoundArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let webhook = webhook(&args.task)?;
+    let mut builder = client.sound();
+    if let Some(prompt) = &args.prompt {
+        builder = builder.prompt(prompt);
+    }
+    if let Some(id) = &args.video_task_id {
+        builder = builder.for_video(id);
+    }
+    if let Some(duration) = &args.duration {
+        builder = builder.duration(*duration);
+    }
+    let handle = task_options!(builder, args.task, webhook).send().await?;
+    finish(ctx, handle, &args.task).await
+}
+
+/// After a create: the id at once, then (with --wait or --download) the
+/// wait, the downloads and the final report.
+pub async fn finish(ctx: &Ctx, handle: TaskHandle, opts: &TaskOpts) -> Result<(), CliError> {
+    let created = handle.created_task().cloned();
+    if !opts.wait && opts.download.is_none() {
+        if let Some(task) = &created {
+            ctx.out.task(task, &[]);
+        }
+        ctx.out
+            .note(format!("follow it with: kling wait {}", handle.id()));
+        return Ok(());
+    }
+    if let Some(task) = &created {
+        ctx.out.created(task);
+    }
+    let task = follow(ctx, &handle).await?;
+    let files = match &opts.download {
+        Some(dir) => {
+            Downloader::new(ctx.out.show_progress())?
+                .save_task(dir, &task, opts.covers)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    ctx.out.task(&task, &files);
+    Ok(())
+}
+
+/// The camera of `--camera` and its axes.
+fn camera(settings: &VideoSettings) -> Option<CameraControl> {
+    let mut camera = CameraControl::new(settings.camera.clone()?);
+    let axes = [
+        settings.camera_horizontal,
+        settings.camera_vertical,
+        settings.camera_pan,
+        settings.camera_tilt,
+        settings.camera_roll,
+        settings.camera_zoom,
+    ];
+    if axes.iter().any(Option::is_some) {
+        camera.config = Some(CameraConfig {
+            horizontal: settings.camera_horizontal,
+            vertical: settings.camera_vertical,
+            pan: settings.camera_pan,
+            tilt: settings.camera_tilt,
+            roll: settings.camera_roll,
+            zoom: settings.camera_zoom,
+        });
+    }
+    Some(camera)
+}
+
+/// The webhook endpoint and its secret: from `--webhook-secret-env`, else
+/// asked for (hidden) on a terminal. The secret is never printed.
+fn webhook(opts: &TaskOpts) -> Result<Option<(String, String)>, CliError> {
+    let Some(endpoint) = &opts.webhook else {
+        return Ok(None);
+    };
+    let secret = match &opts.webhook_secret_env {
+        Some(var) => std::env::var(var).map_err(|_| {
+            CliError::invalid(format!(
+                "--webhook-secret-env: the environment variable {var} is not set (or not UTF-8)"
+            ))
+        })?,
+        None if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password("webhook secret (hidden, empty for none): ")
+                .map_err(|e| CliError::Local(format!("cannot read the webhook secret: {e}")))?
+        }
+        None => {
+            return Err(CliError::invalid(
+                "--webhook needs a secret: pass --webhook-secret-env VAR (stdin is not a terminal to ask for it)",
+            ));
+        }
+    };
+    Ok(Some((endpoint.clone(), secret)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn settings(args: &[&str]) -> VideoSettings {
+        let mut argv = vec!["kling", "video", "p"];
+        argv.extend_from_slice(args);
+        match crate::cli::Cli::parse_from(argv).command {
+            crate::cli::Command::Video(v) => v.settings,
+            _ => unreachable!("parsed as video"),
+        }
+    }
+
+    #[test]
+    fn camera_axes_go_into_a_config_only_when_given() {
+        let preset = camera(&settings(&["--camera", "down_back"])).unwrap();
+        assert!(preset.config.is_none());
+        let simple = camera(&settings(&["--camera", "simple", "--camera-zoom", "-5"])).unwrap();
+        assert_eq!(simple.config.unwrap().zoom, Some(-5.0));
+        assert!(camera(&settings(&[])).is_none());
+    }
+
+    #[test]
+    fn a_webhook_secret_comes_from_the_named_variable() {
+        let opts = |env: Option<&str>| TaskOpts {
+            wait: false,
+            download: None,
+            covers: false,
+            webhook: Some("https://example.com/hook".into()),
+            webhook_secret_env: env.map(str::to_owned),
+            service_mode: None,
+            headers: Vec::new(),
+        };
+        // PATH is set in every test environment; its value stands in for a secret.
+        let path = std::env::var("PATH").unwrap();
+        let (endpoint, secret) = webhook(&opts(Some("PATH"))).unwrap().unwrap();
+        assert_eq!(
+            (endpoint.as_str(), secret.as_str()),
+            ("https://example.com/hook", path.as_str())
+        );
+        let err = webhook(&opts(Some("KLING_TEST_SURELY_UNSET_VARIABLE"))).unwrap_err();
+        assert_eq!(err.exit().code(), 2);
+    }
+}

@@ -1,0 +1,86 @@
+//! The subcommands: one module each (the seven creates share one), all
+//! run with a [`Ctx`] holding the global options.
+
+mod account;
+mod completions;
+mod create;
+mod demo;
+mod follow;
+mod png;
+mod sim;
+mod task;
+mod upload;
+
+use piapi_kling::{Client, WaitPolicy};
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::exit::CliError;
+use crate::output::Output;
+
+pub use follow::follow;
+
+/// What every command gets: the output mode and the global options.
+#[derive(Debug)]
+pub struct Ctx {
+    /// How to print.
+    pub out: Output,
+    /// The global options.
+    pub global: GlobalArgs,
+}
+
+impl Ctx {
+    /// A client from the environment and the global options.
+    pub fn client(&self) -> Result<Client, CliError> {
+        let mut builder = piapi_kling::ClientBuilder::from_env().wait_policy(self.wait_policy());
+        if let Some(url) = &self.global.base_url {
+            builder = builder.base_url(url);
+        }
+        if let Some(url) = &self.global.upload_base_url {
+            builder = builder.upload_base_url(url);
+        }
+        Ok(builder.build()?)
+    }
+
+    /// The SDK's schedule, or a fixed interval, with `--timeout` as the
+    /// deadline.
+    pub fn wait_policy(&self) -> WaitPolicy {
+        let policy = match self.global.poll_interval {
+            Some(interval) => WaitPolicy::fixed(interval),
+            None => WaitPolicy::default(),
+        };
+        match self.global.timeout {
+            Some(deadline) => policy.with_deadline(deadline),
+            None => policy,
+        }
+    }
+}
+
+/// Runs the command `cli` names.
+pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
+    let ctx = Ctx {
+        out,
+        global: cli.global,
+    };
+    match cli.command {
+        Command::Video(args) => create::video(&ctx, args).await,
+        Command::ImageToVideo(args) => create::image_to_video(&ctx, args).await,
+        Command::Extend(args) => create::extend(&ctx, args).await,
+        Command::LipSync(args) => create::lip_sync(&ctx, args).await,
+        Command::Effect(args) => create::effect(&ctx, args).await,
+        Command::TryOn(args) => create::try_on(&ctx, args).await,
+        Command::Sound(args) => create::sound(&ctx, args).await,
+        Command::Get(args) => task::get(&ctx, args).await,
+        Command::Cancel(args) => task::cancel(&ctx, args).await,
+        Command::CancelAll(args) => task::cancel_all(&ctx, args).await,
+        Command::Wait(args) => task::wait(&ctx, args).await,
+        Command::Upload(args) => upload::run(&ctx, args).await,
+        Command::Account => account::run(&ctx).await,
+        Command::Batch(args) => crate::batch::run(&ctx, args).await,
+        Command::Sim(args) => sim::run(&ctx, args).await,
+        Command::Demo(args) => demo::run(&ctx, args).await,
+        Command::Completions(args) => {
+            completions::run(args);
+            Ok(())
+        }
+    }
+}
