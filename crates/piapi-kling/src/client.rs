@@ -61,6 +61,8 @@ pub(crate) struct Inner {
     pub(crate) wait: WaitPolicy,
     /// Bounds the HTTP requests in flight (one permit per attempt).
     pub(crate) requests: Arc<tokio::sync::Semaphore>,
+    /// Bounds the creates in flight (one permit per create, uploads included).
+    pub(crate) creates: tokio::sync::Semaphore,
 }
 
 impl fmt::Debug for Client {

@@ -235,6 +235,9 @@ impl ClientBuilder {
         let upload_api =
             piapi_kling_client::Client::new_with_client(base_str(&upload_base_url), http, context);
 
+        let limit = self
+            .max_concurrent_requests
+            .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
         Ok(Client::from_inner(Arc::new(Inner {
             api,
             upload_api,
@@ -245,10 +248,8 @@ impl ClientBuilder {
             attempt_timeout,
             retry: self.retry,
             wait: self.wait,
-            requests: Arc::new(tokio::sync::Semaphore::new(
-                self.max_concurrent_requests
-                    .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
-            )),
+            requests: Arc::new(tokio::sync::Semaphore::new(limit)),
+            creates: tokio::sync::Semaphore::new(limit),
         })))
     }
 }

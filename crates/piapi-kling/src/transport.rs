@@ -361,7 +361,10 @@ impl Client {
         // between polls or waits for a slot then costs a few bytes, not the
         // kilobytes of an HTTP exchange (see BENCHMARKS.md, scale).
         let slot = self.request_slot().await?;
-        Box::pin(self.call_with_retries(call, send, slot).instrument(span)).await
+        // Bound first: a temporary in the awaited expression would stay in
+        // this future's state, defeating the box.
+        let exchange = Box::pin(self.call_with_retries(call, send, slot).instrument(span));
+        exchange.await
     }
 
     /// A permit of the client's bound on requests in flight.

@@ -55,6 +55,7 @@ impl Effects {
 
     /// Checks everything locally, uploads a local image, creates the task.
     pub async fn send(self) -> Result<TaskHandle> {
-        self.prepare().send().await
+        let client = self.client.clone();
+        client.admit_create(move || self.prepare()).await
     }
 }

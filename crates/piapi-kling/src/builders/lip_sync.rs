@@ -69,6 +69,7 @@ impl LipSync {
 
     /// Checks everything locally, uploads a local audio file, creates the task.
     pub async fn send(self) -> Result<TaskHandle> {
-        self.prepare().send().await
+        let client = self.client.clone();
+        client.admit_create(move || self.prepare()).await
     }
 }

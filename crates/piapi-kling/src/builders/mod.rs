@@ -203,6 +203,30 @@ pub struct Prepared {
     pub(crate) headers: HeaderMap,
 }
 
+impl Client {
+    /// Runs a builder's create once the client admits it: at most as many
+    /// creates in flight as requests ([`crate::ClientBuilder::max_concurrent_requests`]).
+    ///
+    /// Admission comes before the request is built, and the create's state is
+    /// boxed, so thousands of queued creates cost their builders and nothing
+    /// more; it also bounds the files held in memory by concurrent uploads.
+    pub(crate) async fn admit_create(
+        &self,
+        prepare: impl FnOnce() -> Prepared,
+    ) -> Result<TaskHandle> {
+        let _admitted = self
+            .inner()
+            .creates
+            .acquire()
+            .await
+            .map_err(|_| Error::Config("the client's create limiter was closed".into()))?;
+        // Bound first: a temporary in the awaited expression would stay in
+        // this future's state, defeating the box.
+        let create = Box::pin(prepare().send());
+        create.await
+    }
+}
+
 impl Prepared {
     pub(crate) fn new(
         client: Client,
@@ -257,9 +281,11 @@ impl Prepared {
         // The file checks and uploads are boxed: their state (file reads,
         // base64 bodies) exists only while they run, instead of being reserved
         // in every queued create (see BENCHMARKS.md, scale).
-        let files = Box::pin(self.check()).await?;
+        let check = Box::pin(self.check());
+        let files = check.await?;
         for (slot, file) in files {
-            let url = Box::pin(self.client.upload_file(&file)).await?;
+            let upload = Box::pin(self.client.upload_file(&file));
+            let url = upload.await?;
             let placed = slot.set(&mut self.request, url);
             debug_assert!(placed, "{slot:?} has no field in this request");
         }

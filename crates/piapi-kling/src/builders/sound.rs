@@ -53,6 +53,7 @@ impl Sound {
 
     /// Checks the request locally and creates the task.
     pub async fn send(self) -> Result<TaskHandle> {
-        self.prepare().send().await
+        let client = self.client.clone();
+        client.admit_create(move || self.prepare()).await
     }
 }

@@ -74,6 +74,7 @@ impl TryOn {
 
     /// Checks everything locally, uploads local images, creates the task.
     pub async fn send(self) -> Result<TaskHandle> {
-        self.prepare().send().await
+        let client = self.client.clone();
+        client.admit_create(move || self.prepare()).await
     }
 }

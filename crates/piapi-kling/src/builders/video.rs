@@ -115,7 +115,8 @@ impl TextToVideo {
 
     /// Checks everything locally, uploads local files, creates the task.
     pub async fn send(self) -> Result<TaskHandle> {
-        self.prepare().send().await
+        let client = self.client.clone();
+        client.admit_create(move || self.prepare()).await
     }
 }
 
@@ -196,7 +197,8 @@ impl ImageToVideo {
 
     /// Checks everything locally, uploads local files, creates the task.
     pub async fn send(self) -> Result<TaskHandle> {
-        self.prepare().send().await
+        let client = self.client.clone();
+        client.admit_create(move || self.prepare()).await
     }
 }
 
