@@ -64,3 +64,10 @@ mod wire;
 pub use faults::Faults;
 pub use reqlog::LoggedRequest;
 pub use simulator::{DEFAULT_API_KEY, RunningSimulator, Simulator, SimulatorBuilder};
+
+/// A valid RGB PNG of `width`×`height` pixels colored by `pixel(x, y)`: the
+/// encoder behind the simulator's images, for tests and demos that need a
+/// real image file without an image crate.
+pub fn encode_png(width: u32, height: u32, pixel: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
+    media::encode_png(width, height, pixel)
+}

@@ -11,7 +11,7 @@ use piapi_kling::{Client, ENV_API_KEY, TaskHandle, TaskResult, WaitPolicy};
 use piapi_kling_sim::{RunningSimulator, Simulator};
 use serde_json::json;
 
-use super::{Ctx, follow, png};
+use super::{Ctx, follow};
 use crate::cli::DemoArgs;
 use crate::download::Downloader;
 use crate::exit::CliError;
@@ -111,7 +111,11 @@ async fn run_steps(
         None => {
             let path = args.out.join("demo-source.png");
             tokio::fs::create_dir_all(&args.out).await?;
-            tokio::fs::write(&path, png::gradient(512)).await?;
+            // A 512×512 gradient, from the simulator's PNG encoder.
+            let image = piapi_kling_sim::encode_png(512, 512, |x, y| {
+                [(x * 255 / 512) as u8, (y * 255 / 512) as u8, 160]
+            });
+            tokio::fs::write(&path, image).await?;
             path.to_string_lossy().into_owned()
         }
     };

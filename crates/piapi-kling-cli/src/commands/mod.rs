@@ -6,7 +6,6 @@ mod completions;
 mod create;
 mod demo;
 mod follow;
-mod png;
 mod sim;
 mod task;
 mod upload;
