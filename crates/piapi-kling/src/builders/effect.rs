@@ -1,8 +1,10 @@
 //! Kling effect presets (`task_type: effects`).
 
+use std::future::Future;
+
 use piapi_kling_models::{Effect, EffectsInput, EffectsRequest, Model};
 
-use super::{Files, Options, Prepared, Slot, task_options};
+use super::{Files, Options, Prepared, Slot, admit_create, task_options};
 use crate::client::Client;
 use crate::error::Result;
 use crate::handle::TaskHandle;
@@ -54,8 +56,8 @@ impl Effects {
     }
 
     /// Checks everything locally, uploads a local image, creates the task.
-    pub async fn send(self) -> Result<TaskHandle> {
+    pub fn send(self) -> impl Future<Output = Result<TaskHandle>> + Send + 'static {
         let client = self.client.clone();
-        client.admit_create(move || self.prepare()).await
+        admit_create(client, move || self.prepare())
     }
 }

@@ -1,8 +1,10 @@
 //! Lip-syncing a finished video (`task_type: lip_sync`).
 
+use std::future::Future;
+
 use piapi_kling_models::{LipSyncInput, LipSyncRequest, Model};
 
-use super::{Files, Options, Prepared, Slot, task_options};
+use super::{Files, Options, Prepared, Slot, admit_create, task_options};
 use crate::client::Client;
 use crate::error::Result;
 use crate::handle::TaskHandle;
@@ -68,8 +70,8 @@ impl LipSync {
     }
 
     /// Checks everything locally, uploads a local audio file, creates the task.
-    pub async fn send(self) -> Result<TaskHandle> {
+    pub fn send(self) -> impl Future<Output = Result<TaskHandle>> + Send + 'static {
         let client = self.client.clone();
-        client.admit_create(move || self.prepare()).await
+        admit_create(client, move || self.prepare())
     }
 }

@@ -1,8 +1,10 @@
 //! Kling Sound (`task_type: sound`).
 
+use std::future::Future;
+
 use piapi_kling_models::{Duration, Model, SoundInput, SoundRequest};
 
-use super::{Files, Options, Prepared, task_options};
+use super::{Files, Options, Prepared, admit_create, task_options};
 use crate::client::Client;
 use crate::error::Result;
 use crate::handle::TaskHandle;
@@ -52,8 +54,8 @@ impl Sound {
     }
 
     /// Checks the request locally and creates the task.
-    pub async fn send(self) -> Result<TaskHandle> {
+    pub fn send(self) -> impl Future<Output = Result<TaskHandle>> + Send + 'static {
         let client = self.client.clone();
-        client.admit_create(move || self.prepare()).await
+        admit_create(client, move || self.prepare())
     }
 }

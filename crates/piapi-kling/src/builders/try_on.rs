@@ -1,8 +1,10 @@
 //! Virtual try-on (`task_type: ai_try_on`).
 
+use std::future::Future;
+
 use piapi_kling_models::{AiTryOnInput, AiTryOnRequest, Model};
 
-use super::{Files, Options, Prepared, Slot, task_options};
+use super::{Files, Options, Prepared, Slot, admit_create, task_options};
 use crate::client::Client;
 use crate::error::Result;
 use crate::handle::TaskHandle;
@@ -73,8 +75,8 @@ impl TryOn {
     }
 
     /// Checks everything locally, uploads local images, creates the task.
-    pub async fn send(self) -> Result<TaskHandle> {
+    pub fn send(self) -> impl Future<Output = Result<TaskHandle>> + Send + 'static {
         let client = self.client.clone();
-        client.admit_create(move || self.prepare()).await
+        admit_create(client, move || self.prepare())
     }
 }

@@ -1,11 +1,13 @@
 //! Text-to-video and image-to-video (`task_type: video_generation`).
 
+use std::future::Future;
+
 use piapi_kling_models::{
     AspectRatio, CameraControl, Duration, Element, Mode, Model, MotionBrush, MotionMask, Version,
     VideoGenerationInput, VideoGenerationRequest,
 };
 
-use super::{Files, Options, Prepared, Slot, task_options};
+use super::{Files, Options, Prepared, Slot, admit_create, task_options};
 use crate::client::Client;
 use crate::error::Result;
 use crate::handle::TaskHandle;
@@ -114,9 +116,9 @@ impl TextToVideo {
     }
 
     /// Checks everything locally, uploads local files, creates the task.
-    pub async fn send(self) -> Result<TaskHandle> {
+    pub fn send(self) -> impl Future<Output = Result<TaskHandle>> + Send + 'static {
         let client = self.client.clone();
-        client.admit_create(move || self.prepare()).await
+        admit_create(client, move || self.prepare())
     }
 }
 
@@ -196,9 +198,9 @@ impl ImageToVideo {
     }
 
     /// Checks everything locally, uploads local files, creates the task.
-    pub async fn send(self) -> Result<TaskHandle> {
+    pub fn send(self) -> impl Future<Output = Result<TaskHandle>> + Send + 'static {
         let client = self.client.clone();
-        client.admit_create(move || self.prepare()).await
+        admit_create(client, move || self.prepare())
     }
 }
 
