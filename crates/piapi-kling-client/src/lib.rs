@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod context;
+mod observe;
 
 // Formatted by prettyplease at generation time; rustfmt must leave it as is.
 #[rustfmt::skip]
@@ -31,6 +32,7 @@ mod generated;
 
 pub use context::RequestContext;
 pub use generated::*;
+pub use observe::{ResponseMeta, observe};
 pub use piapi_kling_models as models;
 use progenitor_client::{ClientHooks, OperationInfo};
 
@@ -69,6 +71,17 @@ impl ClientHooks<RequestContext> for Client {
         _info: &OperationInfo,
     ) -> Result<(), Error<E>> {
         self.inner().apply(request.headers_mut());
+        Ok(())
+    }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        if let Ok(response) = result {
+            observe::record(response);
+        }
         Ok(())
     }
 }

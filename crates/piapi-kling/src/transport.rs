@@ -12,8 +12,11 @@
 //! | `CommunicationError`, any other (timeout, reset) | [`Error::Transport`] |
 //! | `ErrorResponse` (a documented error status) | [`Error::Api`], with `Retry-After` |
 //! | `UnexpectedResponse` (an undocumented status) | [`Error::Api`], its body read for the message; a 2xx is decoded |
-//! | `ResponseBodyError` (the body could not be read, e.g. cut short) | [`Error::Transport`]; the bytes that did arrive are lost |
-//! | `InvalidResponsePayload` (bytes that do not decode) | [`Error::Decode`], or [`Error::Api`] when the body names an error status |
+//! | `ResponseBodyError` (the body could not be read, e.g. cut short) | [`Error::Api`] for an error status, else [`Error::Transport`]; the bytes that did arrive are lost |
+//! | `InvalidResponsePayload` (bytes that do not decode) | [`Error::Api`] for an error status (a proxy's HTML 502), else [`Error::Decode`] |
+//!
+//! The status of those last two comes from [`piapi_kling_client::observe`]:
+//! the generated error does not carry it.
 //! | `InvalidRequest`, `Custom` | [`Error::Config`]; nothing was sent |
 //!
 //! A create that fails after it may have reached PiAPI becomes
@@ -23,7 +26,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use piapi_kling_client::ResponseValue;
+use piapi_kling_client::{ResponseMeta, ResponseValue};
 use piapi_kling_models::ErrorResponse;
 use reqwest::header::RETRY_AFTER;
 use serde::de::DeserializeOwned;
@@ -133,8 +136,13 @@ impl Failure {
     /// Sorts out a failure of the generated client. An undocumented status
     /// (`UnexpectedResponse`) is read here: its body gives the message of an
     /// error, and a 2xx one is decoded (`Ok`).
+    ///
+    /// `meta` is what [`piapi_kling_client::observe`] saw of the response: the
+    /// status and `Retry-After` the generated error drops when a body is not
+    /// the documented JSON (a proxy's HTML 502) or is cut short.
     async fn from_client<T: DeserializeOwned>(
         error: piapi_kling_client::Error<ErrorResponse>,
+        meta: Option<ResponseMeta>,
     ) -> Result<(u16, T), Failure> {
         use piapi_kling_client::Error as E;
         Err(match error {
@@ -148,14 +156,35 @@ impl Failure {
                 // the same way as from an undocumented status's body.
                 body: serde_json::to_vec(&response.into_inner()).unwrap_or_default(),
             },
-            E::ResponseBodyError(source) => Failure::Body {
-                status: source.status().map(|s| s.as_u16()),
-                partial: Vec::new(),
-                source,
+            E::ResponseBodyError(source) => match meta {
+                // An error status stays an error status, whatever its body.
+                Some(meta) if !meta.status.is_success() => Failure::Status {
+                    status: meta.status.as_u16(),
+                    retry_after: parse_retry_after(meta.retry_after.as_ref()),
+                    body: Vec::new(),
+                },
+                meta => Failure::Body {
+                    status: source
+                        .status()
+                        .or(meta.map(|m| m.status))
+                        .map(|s| s.as_u16()),
+                    partial: Vec::new(),
+                    source,
+                },
             },
-            E::InvalidResponsePayload(bytes, source) => {
-                Failure::undecodable(bytes.to_vec(), source)
-            }
+            E::InvalidResponsePayload(bytes, source) => match meta {
+                Some(meta) if !meta.status.is_success() => Failure::Status {
+                    status: meta.status.as_u16(),
+                    retry_after: parse_retry_after(meta.retry_after.as_ref()),
+                    body: bytes.to_vec(),
+                },
+                Some(meta) => Failure::Decode {
+                    status: meta.status.as_u16(),
+                    body: bytes.to_vec(),
+                    source,
+                },
+                None => Failure::undecodable(bytes.to_vec(), source),
+            },
             E::UnexpectedResponse(response) => return Failure::unexpected(response).await,
         })
     }
@@ -444,9 +473,9 @@ impl Client {
         sent: impl Future<Output = ApiResult<T>>,
     ) -> Result<(u16, T), Failure> {
         let exchange = async {
-            match sent.await {
-                Ok(response) => Ok((response.status().as_u16(), response.into_inner())),
-                Err(error) => Failure::from_client(error).await,
+            match piapi_kling_client::observe(sent).await {
+                (Ok(response), _) => Ok((response.status().as_u16(), response.into_inner())),
+                (Err(error), meta) => Failure::from_client(error, meta).await,
             }
         };
         match self.inner().attempt_timeout {
@@ -526,9 +555,40 @@ mod tests {
     }
 
     async fn map(error: ClientError<ErrorResponse>) -> Failure {
-        match Failure::from_client::<TaskResponse>(error).await {
+        map_seen(error, None).await
+    }
+
+    /// Maps `error` as if `observe` had seen `meta`.
+    async fn map_seen(error: ClientError<ErrorResponse>, meta: Option<ResponseMeta>) -> Failure {
+        match Failure::from_client::<TaskResponse>(error, meta).await {
             Ok(_) => panic!("a failure must not decode"),
             Err(failure) => failure,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_undecodable_body_keeps_the_observed_error_status() {
+        let html: &[u8] = b"<html>oops</html>";
+        let source = serde_json::from_slice::<serde_json::Value>(html).unwrap_err();
+        let meta = ResponseMeta {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(HeaderValue::from_static("2")),
+        };
+        match map_seen(
+            ClientError::InvalidResponsePayload(html.to_vec().into(), source),
+            Some(meta),
+        )
+        .await
+        {
+            Failure::Status {
+                status,
+                retry_after,
+                body,
+            } => {
+                assert_eq!((status, retry_after), (429, Some(Duration::from_secs(2))));
+                assert_eq!(body, b"<html>oops</html>");
+            }
+            other => panic!("expected the 429, got {other}"),
         }
     }
 
