@@ -66,7 +66,15 @@ pub fn lint_spec(spec: &Spec) -> Result<()> {
 pub fn generate_models(spec: &Spec, options: &models::ModelsOptions) -> Result<ModelsOutput> {
     lint_spec(spec)?;
     let model = ir::build(&spec.openapi)?;
-    let tokens = models::generate(&model, options);
+    format_models(spec, &model, options)
+}
+
+fn format_models(
+    spec: &Spec,
+    model: &ir::Model,
+    options: &models::ModelsOptions,
+) -> Result<ModelsOutput> {
+    let tokens = models::generate(model, options);
     let header = format::header(&spec.display_path, &spec.sha256);
     Ok(ModelsOutput {
         enums: format::format_file(&header, tokens.enums)?,
@@ -77,9 +85,10 @@ pub fn generate_models(spec: &Spec, options: &models::ModelsOptions) -> Result<M
 /// Generates every file of the workspace from `root/spec/piapi-kling.yaml`, in memory.
 pub fn generate_workspace(root: &Path) -> Result<Vec<GeneratedFile>> {
     let spec = Spec::load(&root.join(SPEC_PATH), SPEC_PATH)?;
-    let options = models::ModelsOptions::default();
-    let out = generate_models(&spec, &options)?;
+    lint_spec(&spec)?;
+    // One model serves both generators.
     let model = ir::build(&spec.openapi)?;
+    let out = format_models(&spec, &model, &models::ModelsOptions::default())?;
     let client_tokens = client::generate(&spec.openapi, &model, "::piapi_kling_models")?;
     let header = format::header(&spec.display_path, &spec.sha256);
     let client = format::format_file(&header, client_tokens)?;

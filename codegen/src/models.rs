@@ -418,20 +418,10 @@ fn structure(s: &StructDef, model: &Model, rt: &syn::Path) -> TokenStream {
         quote!(#doc #attrs pub #id: #ty,)
     });
     let sensitive = s.fields.iter().any(|f| f.sensitive);
-    let has_default = s.fields.iter().all(|f| {
-        f.is_option()
-            || matches!(
-                f.ty,
-                FieldType::Any
-                    | FieldType::Map
-                    | FieldType::Array(_)
-                    | FieldType::String
-                    | FieldType::Number
-                    | FieldType::Integer
-                    | FieldType::Boolean
-            )
-            || is_defaultable(&f.ty, model)
-    });
+    let has_default = s
+        .fields
+        .iter()
+        .all(|f| f.is_option() || is_defaultable(&f.ty, model));
     let mut derives = vec![quote!(Clone), quote!(PartialEq)];
     if !sensitive {
         derives.push(quote!(Debug));
@@ -440,7 +430,7 @@ fn structure(s: &StructDef, model: &Model, rt: &syn::Path) -> TokenStream {
         derives.push(quote!(Default));
     }
     let debug_impl = sensitive.then(|| debug_redacted(s, rt));
-    let constructor = constructor(s, model);
+    let constructor = constructor(s);
     let validate = validate_impl(s, rt);
     quote! {
         #doc
@@ -476,7 +466,7 @@ fn is_defaultable(ty: &FieldType, model: &Model) -> bool {
 }
 
 /// `new(required fields)` for structs with required fields.
-fn constructor(s: &StructDef, model: &Model) -> Option<TokenStream> {
+fn constructor(s: &StructDef) -> Option<TokenStream> {
     let required: Vec<&Field> = s
         .fields
         .iter()
@@ -485,7 +475,6 @@ fn constructor(s: &StructDef, model: &Model) -> Option<TokenStream> {
     if required.is_empty() {
         return None;
     }
-    let _ = model;
     let name = ident(&s.name);
     let params = required.iter().map(|f| {
         let id = ident(&f.ident);

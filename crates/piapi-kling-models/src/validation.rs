@@ -140,14 +140,6 @@ impl Violations {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-
-    /// Prefixes every path with `prefix` (e.g. `input`).
-    pub fn prefixed(mut self, prefix: &str) -> Self {
-        for v in &mut self.0 {
-            v.path = check::join(prefix, &v.path);
-        }
-        self
-    }
 }
 
 impl fmt::Display for Violations {
