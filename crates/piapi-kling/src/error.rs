@@ -158,6 +158,19 @@ fn fmt_code(code: Option<i64>) -> String {
 }
 
 impl Error {
+    /// The [`Error::TaskFailed`] of a task that ended in `failed`: PiAPI's code,
+    /// its message (`error.message`, else `error.raw_message`) and the raw
+    /// upstream message, with the task itself.
+    pub fn from_failed_task(task: TaskData) -> Error {
+        Error::TaskFailed {
+            task_id: task.task_id.clone(),
+            code: task.error.code,
+            message: task.error_message().unwrap_or("task failed").to_owned(),
+            raw_message: task.error.raw_message.clone().filter(|m| !m.is_empty()),
+            task: Box::new(task),
+        }
+    }
+
     /// True when the same call may succeed if tried again: connection
     /// problems, timeouts, HTTP 429 and 500/502/503/504.
     ///

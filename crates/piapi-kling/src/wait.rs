@@ -271,7 +271,7 @@ impl Poller {
             let task = change?;
             match task.status {
                 TaskStatus::Completed => return Ok(TaskResult::from(task)),
-                TaskStatus::Failed => return Err(task_failed(task)),
+                TaskStatus::Failed => return Err(Error::from_failed_task(task)),
                 _ => {}
             }
         }
@@ -289,17 +289,6 @@ impl Poller {
             self,
             |mut poller| async move { poller.next_change().await.map(|change| (change, poller)) },
         ))
-    }
-}
-
-/// The error for a task that ended in `failed`.
-pub(crate) fn task_failed(task: TaskData) -> Error {
-    Error::TaskFailed {
-        task_id: task.task_id.clone(),
-        code: task.error.code,
-        message: task.error_message().unwrap_or("task failed").to_owned(),
-        raw_message: task.error.raw_message.clone().filter(|m| !m.is_empty()),
-        task: Box::new(task),
     }
 }
 

@@ -29,7 +29,9 @@ pub async fn follow(ctx: &Ctx, handle: &TaskHandle) -> Result<TaskData, CliError
     progress.finish();
     match last {
         Some(task) if task.status == TaskStatus::Completed => Ok(task),
-        Some(task) if task.status == TaskStatus::Failed => Err(CliError::Sdk(task_failed(task))),
+        Some(task) if task.status == TaskStatus::Failed => {
+            Err(CliError::Sdk(Error::from_failed_task(task)))
+        }
         // The stream ends only after a terminal status or an error; kept
         // total rather than panicking.
         _ => Err(CliError::Network(format!(
@@ -37,16 +39,5 @@ pub async fn follow(ctx: &Ctx, handle: &TaskHandle) -> Result<TaskData, CliError
             handle.id(),
             handle.id()
         ))),
-    }
-}
-
-/// The SDK's error for a task that ended in `failed`.
-fn task_failed(task: TaskData) -> Error {
-    Error::TaskFailed {
-        task_id: task.task_id.clone(),
-        code: task.error.code,
-        message: task.error_message().unwrap_or("task failed").to_owned(),
-        raw_message: task.error.raw_message.clone().filter(|m| !m.is_empty()),
-        task: Box::new(task),
     }
 }
