@@ -9,7 +9,6 @@ use piapi_kling_models::{TaskData, WebhookEvent};
 use tokio::sync::watch;
 
 use crate::time::unix_secs;
-use crate::wire;
 
 /// Attempts per notification.
 pub(crate) const ATTEMPTS: u32 = 5;
@@ -49,11 +48,7 @@ impl Webhooks {
     /// Sends `data` in the background; gives up after [`ATTEMPTS`] or at shutdown.
     pub(crate) fn deliver(&self, endpoint: String, secret: Option<String>, data: TaskData) {
         let event = WebhookEvent::new(unix_secs(SystemTime::now()), data);
-        let mut body = wire::to_value(&event);
-        if let Some(data) = body.get_mut("data") {
-            *data = wire::task_data_value(event.data);
-        }
-        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let body = serde_json::to_vec(&event).unwrap_or_default();
         let client = self.client.clone();
         let speed = self.speed;
         let mut shutdown = self.shutdown.clone();

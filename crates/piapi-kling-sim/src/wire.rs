@@ -1,7 +1,8 @@
-//! JSON bodies exactly as PiAPI writes them. The models crate's types skip
-//! null optional fields when serializing (right for requests), but PiAPI's
-//! responses spell out `works: null`, `error.detail: null` and the error
-//! envelope's `data: null`; those are put back here.
+//! JSON bodies exactly as PiAPI writes them. The models write every nullable
+//! field (`works: null`, `error.detail: null`, the error envelope's
+//! `data: null`), so the bodies are the models' own serialization; they are
+//! built as JSON values so that faults can rewrite them (unknown enum values,
+//! extra fields).
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -10,38 +11,14 @@ use piapi_kling_models::{ErrorResponse, TaskData, TaskResponse};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// `TaskData` as a JSON value with PiAPI's explicit nulls.
-pub(crate) fn task_data_value(data: TaskData) -> Value {
-    let mut value = to_value(&data);
-    complete_task_data(&mut value);
-    value
-}
-
-fn complete_task_data(value: &mut Value) {
-    if let Some(error) = value.get_mut("error").and_then(Value::as_object_mut) {
-        error.entry("detail").or_insert(Value::Null);
-    }
-    if let Some(output) = value.get_mut("output").and_then(Value::as_object_mut) {
-        output.entry("works").or_insert(Value::Null);
-    }
-}
-
 /// The envelope of createTask and getTask.
 pub(crate) fn task_response(data: TaskData) -> Value {
-    let mut value = to_value(&TaskResponse::new(200, data, "success"));
-    if let Some(data) = value.get_mut("data") {
-        complete_task_data(data);
-    }
-    value
+    to_value(&TaskResponse::new(200, data, "success"))
 }
 
 /// `{"code": <status>, "message": ..., "data": null}`.
 pub(crate) fn error_body(status: StatusCode, message: impl Into<String>) -> Value {
-    let mut value = to_value(&ErrorResponse::new(i64::from(status.as_u16()), message));
-    if let Some(object) = value.as_object_mut() {
-        object.entry("data").or_insert(Value::Null);
-    }
-    value
+    to_value(&ErrorResponse::new(i64::from(status.as_u16()), message))
 }
 
 /// Any models type as a JSON value.
