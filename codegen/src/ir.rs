@@ -47,6 +47,9 @@ pub struct StringEnum {
     pub variants: Vec<(String, String)>,
     /// `x-case-insensitive`: parse any casing, write the spec's.
     pub case_insensitive: bool,
+    /// `x-open-enum`: why the list grows with the API. A value it does not list
+    /// is sent with a warning instead of refused.
+    pub open: Option<String>,
 }
 
 /// An integer enum.
@@ -58,6 +61,8 @@ pub struct IntEnum {
     pub doc: String,
     /// `(variant name, wire value)` in spec order.
     pub variants: Vec<(String, i64)>,
+    /// `x-open-enum`: see [`StringEnum::open`].
+    pub open: Option<String>,
 }
 
 /// A struct.
@@ -86,6 +91,10 @@ pub struct TaggedDef {
     pub tag: String,
     /// Variants in spec order.
     pub variants: Vec<TaggedVariant>,
+    /// The payload of the catch-all variant for a tag value the spec does not
+    /// list: the tag as a string, the properties every variant shares (typed
+    /// where all variants agree, raw JSON where they differ), and the rest.
+    pub unknown: StructDef,
 }
 
 /// One variant of a tagged enum.
@@ -337,6 +346,20 @@ fn ext_bool(schema: &Schema, key: &str) -> bool {
     ext(schema, key).and_then(Value::as_bool).unwrap_or(false)
 }
 
+/// The reason of `x-open-enum`, which must be a non-empty string.
+fn open_enum_reason(schema: &Schema) -> Result<Option<String>> {
+    match ext(schema, "x-open-enum") {
+        None => Ok(None),
+        Some(Value::String(reason)) if !reason.trim().is_empty() => {
+            Ok(Some(reason.trim().to_owned()))
+        }
+        Some(_) => bail!("x-open-enum must be a non-empty string: the reason the list grows"),
+    }
+}
+
+/// The name of the extra-fields map every struct carries; no property may take it.
+pub const EXTRA_FIELD: &str = "extra";
+
 fn string_list(value: &Value, what: &str) -> Result<Vec<String>> {
     value
         .as_array()
@@ -423,6 +446,7 @@ impl<'a> Ctx<'a> {
                     doc,
                     variants: names.into_iter().zip(values).collect(),
                     case_insensitive: ext_bool(schema, "x-case-insensitive"),
+                    open: open_enum_reason(schema)?,
                 }));
             }
             SchemaKind::Type(Type::Integer(i)) if !i.enumeration.is_empty() => {
@@ -437,6 +461,7 @@ impl<'a> Ctx<'a> {
                     name: name.to_owned(),
                     doc,
                     variants: names.into_iter().zip(values).collect(),
+                    open: open_enum_reason(schema)?,
                 }));
             }
             SchemaKind::Type(Type::Object(_)) => {
@@ -506,6 +531,12 @@ impl<'a> Ctx<'a> {
         };
         let mut fields = Vec::new();
         for (wire, prop) in &obj.properties {
+            if field_ident(wire) == EXTRA_FIELD {
+                bail!(
+                    "property `{wire}` would be named `{EXTRA_FIELD}`, which holds the fields \
+                     the spec does not list"
+                );
+            }
             let field = self
                 .field(wire, prop, obj.required.contains(wire))
                 .with_context(|| format!("property `{wire}`"))?;
@@ -705,6 +736,7 @@ impl<'a> Ctx<'a> {
     ) -> Result<TaggedDef> {
         let mut tag: Option<String> = None;
         let mut variants = Vec::new();
+        let mut payloads: Vec<StructDef> = Vec::new();
         for (i, v) in one_of.iter().enumerate() {
             let schema = v.as_item().ok_or_else(|| {
                 anyhow!("oneOf[{i}]: variants must be inline objects that pin the tag property")
@@ -763,13 +795,17 @@ impl<'a> Ctx<'a> {
                 payload: title,
                 doc: doc_of(schema),
             });
+            payloads.push(def.clone());
             out.push(TypeDef::Struct(def));
         }
+        let tag = tag.ok_or_else(|| anyhow!("oneOf has no variants"))?;
+        let unknown = unknown_payload(name, &tag, &payloads);
         Ok(TaggedDef {
             name: name.to_owned(),
             doc,
-            tag: tag.ok_or_else(|| anyhow!("oneOf has no variants"))?,
+            tag,
             variants,
+            unknown,
         })
     }
 
@@ -870,6 +906,68 @@ impl<'a> Ctx<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// The payload of a tagged enum's catch-all variant: the tag, then every property
+/// all variants share, typed where they agree and raw JSON where they differ.
+fn unknown_payload(name: &str, tag: &str, payloads: &[StructDef]) -> StructDef {
+    let mut fields = vec![Field {
+        wire: tag.to_owned(),
+        ident: field_ident(tag),
+        doc: format!("The `{tag}` as sent; no variant of the spec has it."),
+        ty: FieldType::String,
+        required: true,
+        nullable: false,
+        constraints: Constraints {
+            min_length: Some(1),
+            ..Constraints::default()
+        },
+        sensitive: false,
+        numeric_string: false,
+        empty_means_unset: false,
+    }];
+    if let Some((first, rest)) = payloads.split_first() {
+        for f in &first.fields {
+            let others: Vec<&Field> = rest
+                .iter()
+                .filter_map(|p| p.fields.iter().find(|g| g.wire == f.wire))
+                .collect();
+            if others.len() != rest.len() {
+                continue;
+            }
+            let mut field = f.clone();
+            field.required = others.iter().all(|g| g.required) && f.required;
+            if others.iter().any(|g| g.ty != f.ty) {
+                let all_objects = std::iter::once(f).chain(others.iter().copied()).all(|g| {
+                    matches!(
+                        g.ty,
+                        FieldType::Named(_, NamedKind::Object) | FieldType::Map
+                    )
+                });
+                field.ty = if all_objects {
+                    FieldType::Map
+                } else {
+                    FieldType::Any
+                };
+                field.doc = format!(
+                    "The `{}` as sent (its shape depends on the `{tag}`).",
+                    f.wire
+                );
+                field.constraints = Constraints::default();
+            }
+            fields.push(field);
+        }
+    }
+    StructDef {
+        name: format!("Unknown{name}"),
+        doc: format!(
+            "A `{name}` whose `{tag}` the spec does not list, kept whole so it can be sent and \
+             read back: the fields every variant shares, and everything else in `extra`."
+        ),
+        fields,
+        rules: Vec::new(),
+        component: false,
     }
 }
 

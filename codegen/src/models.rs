@@ -2,8 +2,8 @@
 //! create-request enum, and `validate()` from every constraint and `x-rules` entry.
 
 use crate::ir::{
-    Field, FieldType, IntEnum, Model, NamedKind, RuleDef, StringEnum, StructDef, TaggedDef,
-    TypeDef, field_ident,
+    EXTRA_FIELD, Field, FieldType, IntEnum, Model, NamedKind, RuleDef, StringEnum, StructDef,
+    TaggedDef, TypeDef, field_ident,
 };
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -48,7 +48,7 @@ pub fn generate(model: &Model, options: &ModelsOptions) -> ModelsTokens {
             TypeDef::StringEnum(e) => enums.extend(string_enum(e, rt)),
             TypeDef::IntEnum(e) => enums.extend(int_enum(e, rt)),
             TypeDef::Struct(s) => types.extend(structure(s, model, rt)),
-            TypeDef::Tagged(t) => types.extend(tagged(t, rt)),
+            TypeDef::Tagged(t) => types.extend(tagged(t, model, rt)),
         }
     }
     types.extend(registry(model));
@@ -116,6 +116,7 @@ fn string_enum(e: &StringEnum, rt: &syn::Path) -> TokenStream {
         name_str,
         quote!({ "type": "string", "enum": [#(#values),*] }),
     );
+    let open = open_const(e.open.as_deref());
     quote! {
         #doc
         #[derive(Clone, Debug)]
@@ -131,6 +132,7 @@ fn string_enum(e: &StringEnum, rt: &syn::Path) -> TokenStream {
             pub const ALL: &'static [#name] = &[#(#name::#idents),*];
             /// The wire spelling of every value the spec lists.
             pub const VALUES: &'static [&'static str] = &[#(#values),*];
+            #open
 
             /// The value as sent on the wire.
             pub fn as_str(&self) -> &str {
@@ -226,6 +228,7 @@ fn int_enum(e: &IntEnum, rt: &syn::Path) -> TokenStream {
         name_str,
         quote!({ "type": "integer", "enum": [#(#values),*] }),
     );
+    let open = open_const(e.open.as_deref());
     quote! {
         #doc
         #[derive(Clone, Copy, Debug)]
@@ -241,6 +244,7 @@ fn int_enum(e: &IntEnum, rt: &syn::Path) -> TokenStream {
             pub const ALL: &'static [#name] = &[#(#name::#idents),*];
             /// Every value the spec lists, as text.
             pub const VALUES: &'static [&'static str] = &[#(#texts),*];
+            #open
 
             /// The value as sent on the wire.
             pub fn as_i64(&self) -> i64 {
@@ -286,6 +290,12 @@ fn int_enum(e: &IntEnum, rt: &syn::Path) -> TokenStream {
                 }
             }
         }
+        // So that a literal (`15`, an `i32`) converts too.
+        impl ::std::convert::From<i32> for #name {
+            fn from(value: i32) -> Self {
+                #name::from(i64::from(value))
+            }
+        }
         impl ::std::convert::From<#name> for i64 {
             fn from(value: #name) -> i64 {
                 value.as_i64()
@@ -308,6 +318,23 @@ fn int_enum(e: &IntEnum, rt: &syn::Path) -> TokenStream {
         }
         #schema
     }
+}
+
+/// `OPEN`: whether a value the spec does not list is sent with a warning
+/// (`x-open-enum`) or refused.
+fn open_const(reason: Option<&str>) -> TokenStream {
+    let (open, doc) = match reason {
+        Some(reason) => (
+            true,
+            format!(" Open: a value the spec does not list is sent, with a warning. Why: {reason}"),
+        ),
+        None => (
+            false,
+            " Closed: a value the spec does not list is refused by `validate()`.".to_owned(),
+        ),
+    };
+    let lines = docs(&doc);
+    quote!(#lines pub const OPEN: bool = #open;)
 }
 
 fn schemars_enum(name: &str, schema: TokenStream) -> TokenStream {
@@ -417,6 +444,7 @@ fn structure(s: &StructDef, model: &Model, rt: &syn::Path) -> TokenStream {
         let ty = field_type(f);
         quote!(#doc #attrs pub #id: #ty,)
     });
+    let extra = ident(EXTRA_FIELD);
     let sensitive = s.fields.iter().any(|f| f.sensitive);
     let has_default = s
         .fields
@@ -431,15 +459,22 @@ fn structure(s: &StructDef, model: &Model, rt: &syn::Path) -> TokenStream {
     }
     let debug_impl = sensitive.then(|| debug_redacted(s, rt));
     let constructor = constructor(s);
-    let validate = validate_impl(s, rt);
+    let setters = setters(s);
+    let validate = validate_impl(s, model, rt);
     quote! {
         #doc
         #[derive(#(#derives,)* ::serde::Serialize, ::serde::Deserialize)]
         #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+        #[non_exhaustive]
         pub struct #name {
             #(#fields)*
+            /// Fields the spec does not list, kept verbatim: decoded from
+            /// what PiAPI sends and written back, so nothing is lost.
+            #[serde(flatten)]
+            pub #extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         }
         #constructor
+        #setters
         #debug_impl
         #validate
         impl #rt::validation::Presence for #name {
@@ -447,6 +482,72 @@ fn structure(s: &StructDef, model: &Model, rt: &syn::Path) -> TokenStream {
                 true
             }
         }
+    }
+}
+
+/// `FIELDS`, and a `with_<field>` setter per field plus `with_extra`, so that
+/// callers outside the crate build the (non-exhaustive) struct field by field.
+fn setters(s: &StructDef) -> TokenStream {
+    let name = ident(&s.name);
+    let wires: Vec<&str> = s.fields.iter().map(|f| f.wire.as_str()).collect();
+    let methods = s.fields.iter().map(|f| {
+        let id = ident(&f.ident);
+        let method = format_ident!("with_{}", rust_name(f));
+        let first = f.doc.lines().next().unwrap_or("").trim();
+        let doc = format!(" Sets `{}`: {first}", f.wire);
+        let (param, value) = setter_param(&f.ty);
+        let assign = if f.is_option() {
+            quote!(self.#id = ::std::option::Option::Some(#value);)
+        } else {
+            quote!(self.#id = #value;)
+        };
+        quote! {
+            #[doc = #doc]
+            #[must_use]
+            pub fn #method(mut self, value: #param) -> Self {
+                #assign
+                self
+            }
+        }
+    });
+    quote! {
+        impl #name {
+            /// The wire name of every field the spec lists, in spec order.
+            pub const FIELDS: &'static [&'static str] = &[#(#wires),*];
+            #(#methods)*
+            /// Sets a field the spec does not list; it is sent as given.
+            #[must_use]
+            pub fn with_extra(
+                mut self,
+                name: impl ::std::convert::Into<::std::string::String>,
+                value: impl ::std::convert::Into<::serde_json::Value>,
+            ) -> Self {
+                self.extra.insert(name.into(), value.into());
+                self
+            }
+        }
+    }
+}
+
+/// The parameter type of a setter and the expression that turns `value` into the field's type.
+fn setter_param(ty: &FieldType) -> (TokenStream, TokenStream) {
+    match ty {
+        FieldType::String | FieldType::Named(_, NamedKind::StringEnum | NamedKind::IntEnum) => {
+            let t = value_type(ty);
+            (quote!(impl ::std::convert::Into<#t>), quote!(value.into()))
+        }
+        FieldType::Array(item) => {
+            let item = value_type(item);
+            (
+                quote!(impl ::std::iter::IntoIterator<Item = #item>),
+                quote!(value.into_iter().collect()),
+            )
+        }
+        FieldType::Any => (
+            quote!(impl ::std::convert::Into<::serde_json::Value>),
+            quote!(value.into()),
+        ),
+        _ => (value_type(ty), quote!(value)),
     }
 }
 
@@ -505,7 +606,7 @@ fn constructor(s: &StructDef) -> Option<TokenStream> {
         impl #name {
             #[doc = #doc]
             pub fn new(#(#params),*) -> Self {
-                #name { #(#inits),* }
+                #name { #(#inits,)* extra: ::serde_json::Map::new() }
             }
         }
     })
@@ -529,16 +630,16 @@ fn debug_redacted(s: &StructDef, rt: &syn::Path) -> TokenStream {
         // Hand-rolled so that `x-sensitive` fields never reach logs.
         impl ::std::fmt::Debug for #name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.debug_struct(#name_str) #(#fields)* .finish()
+                f.debug_struct(#name_str) #(#fields)* .field("extra", &self.extra).finish()
             }
         }
     }
 }
 
-fn validate_impl(s: &StructDef, rt: &syn::Path) -> TokenStream {
+fn validate_impl(s: &StructDef, model: &Model, rt: &syn::Path) -> TokenStream {
     let name = ident(&s.name);
     let checks = s.fields.iter().map(|f| field_checks(f, rt));
-    let rules = s.rules.iter().map(|r| rule_check(r, s, rt));
+    let rules = s.rules.iter().map(|r| rule_check(r, s, model, rt));
     let body: Vec<TokenStream> = checks.chain(rules).filter(|t| !t.is_empty()).collect();
     let (path_arg, out_arg) = if body.is_empty() {
         (quote!(_path), quote!(_out))
@@ -591,7 +692,9 @@ fn value_checks(f: &Field, ty: &FieldType, rt: &syn::Path) -> TokenStream {
         }
         FieldType::Named(name, NamedKind::StringEnum | NamedKind::IntEnum) => {
             let n = ident(name);
-            out.extend(quote!(#check::known(out, path, #wire, v.is_known(), v, #n::VALUES);));
+            out.extend(
+                quote!(#check::known(out, path, #wire, v.is_known(), v, #n::VALUES, #n::OPEN);),
+            );
         }
         FieldType::Named(_, NamedKind::Object) => {
             out.extend(
@@ -611,7 +714,7 @@ fn value_checks(f: &Field, ty: &FieldType, rt: &syn::Path) -> TokenStream {
                 FieldType::Named(name, _) => {
                     let n = ident(name);
                     Some(quote! {
-                        #check::known(out, &#check::join(path, #wire), &#check::index("", i), item.is_known(), item, #n::VALUES);
+                        #check::known(out, &#check::join(path, #wire), &#check::index("", i), item.is_known(), item, #n::VALUES, #n::OPEN);
                     })
                 }
                 _ => None,
@@ -636,7 +739,15 @@ fn field_checks(f: &Field, rt: &syn::Path) -> TokenStream {
     }
     let id = ident(&f.ident);
     if f.is_option() {
-        quote!(if let ::std::option::Option::Some(v) = &self.#id { #checks })
+        // `""` (and the empty enum value) mean "not set" in an optional field,
+        // as PiAPI's own examples send them: nothing to check.
+        quote! {
+            if let ::std::option::Option::Some(v) = &self.#id
+                && #rt::validation::Presence::is_present(v)
+            {
+                #checks
+            }
+        }
     } else {
         quote!({ let v = &self.#id; #checks })
     }
@@ -706,9 +817,45 @@ fn names(list: &[String]) -> String {
         .join(", ")
 }
 
-fn rule_check(rule: &RuleDef, s: &StructDef, rt: &syn::Path) -> TokenStream {
+/// True (at run time) when the field holds a value its open enum does not list:
+/// a rule comparing it with documented values cannot tell whether the newer
+/// value supports the feature, so it warns instead of refusing.
+fn unlisted_open_value(s: &StructDef, wire: &str, model: &Model, rt: &syn::Path) -> TokenStream {
+    let f = find(s, wire);
+    let open = match &f.ty {
+        FieldType::Named(name, _) => match model.get(name) {
+            Some(TypeDef::StringEnum(e)) => e.open.is_some(),
+            Some(TypeDef::IntEnum(e)) => e.open.is_some(),
+            _ => false,
+        },
+        _ => false,
+    };
+    if !open {
+        return quote!(false);
+    }
+    let id = ident(&f.ident);
+    let present = quote!(#rt::validation::Presence::is_present(&self.#id));
+    if f.is_option() {
+        quote!(#present && self.#id.as_ref().is_some_and(|v| !v.is_known()))
+    } else {
+        quote!(#present && !self.#id.is_known())
+    }
+}
+
+fn rule_check(rule: &RuleDef, s: &StructDef, model: &Model, rt: &syn::Path) -> TokenStream {
     let v = quote!(#rt::validation);
     let push = |at: TokenStream, kind: TokenStream, message: TokenStream| quote!(out.push(#v::Violation::new(#at, #v::Rule::#kind, #message)););
+    // An error, or a warning when `unlisted` (an open enum's new value) holds.
+    let push_or_warn =
+        |unlisted: TokenStream, at: TokenStream, kind: TokenStream, message: TokenStream| {
+            quote! {
+                out.push(if #unlisted {
+                    #v::Violation::warning(#at, #v::Rule::#kind, #message)
+                } else {
+                    #v::Violation::new(#at, #v::Rule::#kind, #message)
+                });
+            }
+        };
     let at = |wire: &str| quote!(#v::check::join(path, #wire));
     match rule {
         RuleDef::Requires {
@@ -730,7 +877,8 @@ fn rule_check(rule: &RuleDef, s: &StructDef, rt: &syn::Path) -> TokenStream {
             let p = present(s, field, rt);
             let val = str_value(s, other);
             let msg = with_reason(format!("needs `{other}` to be {}", names(values)), reason);
-            let push = push(at(field), quote!(RequiresValue), quote!(#msg));
+            let unlisted = unlisted_open_value(s, other, model, rt);
+            let push = push_or_warn(unlisted, at(field), quote!(RequiresValue), quote!(#msg));
             quote!(if #p && !matches!(#val, ::std::option::Option::Some(#(#values)|*)) { #push })
         }
         RuleDef::RequiredWhen {
@@ -781,7 +929,8 @@ fn rule_check(rule: &RuleDef, s: &StructDef, rt: &syn::Path) -> TokenStream {
                 format!("is allowed only when `{when}` is {}", names(values)),
                 reason,
             );
-            let push = push(at(field), quote!(ForbiddenUnless), quote!(#msg));
+            let unlisted = unlisted_open_value(s, when, model, rt);
+            let push = push_or_warn(unlisted, at(field), quote!(ForbiddenUnless), quote!(#msg));
             quote!(if #p && !matches!(#val, ::std::option::Option::Some(#(#values)|*)) { #push })
         }
         RuleDef::Conflicts {
@@ -834,11 +983,12 @@ fn reason_suffix(reason: &str) -> String {
     }
 }
 
-fn tagged(t: &TaggedDef, rt: &syn::Path) -> TokenStream {
+fn tagged(t: &TaggedDef, model: &Model, rt: &syn::Path) -> TokenStream {
     let name = ident(&t.name);
     let doc = docs(&t.doc);
     let tag = &t.tag;
     let method = ident(&field_ident(tag));
+    let unknown = ident(&t.unknown.name);
     let variants = t.variants.iter().map(|v| {
         let id = ident(&v.ident);
         let payload = ident(&v.payload);
@@ -859,18 +1009,29 @@ fn tagged(t: &TaggedDef, rt: &syn::Path) -> TokenStream {
             }
         }
     });
-    let method_doc = format!(" The `{tag}` this variant is sent with.");
-    let values_doc = format!(" Every `{tag}` value, in spec order.");
+    let method_doc = format!(" The `{tag}` this value is sent with.");
+    let values_doc = format!(" Every `{tag}` value the spec lists, in spec order.");
+    let unknown_doc = format!(
+        " A `{tag}` the spec does not list, kept whole: it decodes, validates what is \
+         known (the shared fields) and is sent as given."
+    );
+    let accessors = shared_accessors(t, model);
+    let payload_struct = structure(&t.unknown, model, rt);
+    let unlisted = format!("`{{}}` is not a `{tag}` this SDK knows; it is sent as given");
     quote! {
         #doc
         // Variants differ in size; boxing them would cost every user a `Box::new`
         // for a value built once per request.
         #[allow(clippy::large_enum_variant)]
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
         #[serde(tag = #tag)]
         #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+        #[non_exhaustive]
         pub enum #name {
             #(#variants)*
+            #[doc = #unknown_doc]
+            #[serde(untagged)]
+            Unknown(#unknown),
         }
 
         impl #name {
@@ -878,19 +1039,66 @@ fn tagged(t: &TaggedDef, rt: &syn::Path) -> TokenStream {
             pub const VALUES: &'static [&'static str] = &[#(#values),*];
 
             #[doc = #method_doc]
-            pub fn #method(&self) -> &'static str {
+            pub fn #method(&self) -> &str {
                 match self {
                     #(#name::#idents(_) => #values,)*
+                    #name::Unknown(v) => v.#method.as_str(),
                 }
             }
+
+            /// False for a value whose tag the spec does not list.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, #name::Unknown(_))
+            }
+
+            #accessors
         }
 
         #(#froms)*
+
+        impl ::std::convert::From<#unknown> for #name {
+            fn from(value: #unknown) -> Self {
+                #name::Unknown(value)
+            }
+        }
+
+        // By hand: the tag picks the variant, so that a known tag with a bad body
+        // is an error naming the field, and only an unlisted tag is `Unknown`.
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                use ::serde::de::Error as _;
+                let mut map = <::serde_json::Map<::std::string::String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)?;
+                let tag = match map.get(#tag) {
+                    ::std::option::Option::Some(::serde_json::Value::String(tag)) => tag.clone(),
+                    ::std::option::Option::Some(other) => {
+                        return ::std::result::Result::Err(D::Error::custom(::std::format!("`{}` must be a string, got {}", #tag, other)));
+                    }
+                    ::std::option::Option::None => return ::std::result::Result::Err(D::Error::missing_field(#tag)),
+                };
+                match tag.as_str() {
+                    #(#values => {
+                        map.remove(#tag);
+                        ::serde_json::from_value(::serde_json::Value::Object(map)).map(#name::#idents).map_err(D::Error::custom)
+                    })*
+                    _ => ::serde_json::from_value(::serde_json::Value::Object(map)).map(#name::Unknown).map_err(D::Error::custom),
+                }
+            }
+        }
 
         impl #rt::validation::Validate for #name {
             fn validate_at(&self, path: &str, out: &mut ::std::vec::Vec<#rt::validation::Violation>) {
                 match self {
                     #(#name::#idents(v) => #rt::validation::Validate::validate_at(v, path, out),)*
+                    #name::Unknown(v) => {
+                        if !v.#method.is_empty() {
+                            out.push(#rt::validation::Violation::warning(
+                                #rt::validation::check::join(path, #tag),
+                                #rt::validation::Rule::Enum,
+                                ::std::format!(#unlisted, v.#method),
+                            ));
+                        }
+                        #rt::validation::Validate::validate_at(v, path, out)
+                    }
                 }
             }
         }
@@ -899,7 +1107,145 @@ fn tagged(t: &TaggedDef, rt: &syn::Path) -> TokenStream {
                 true
             }
         }
+
+        #payload_struct
     }
+}
+
+/// Accessors for the fields every variant shares: typed where all variants
+/// agree on the type, as JSON (`<field>_json`) where they differ; plus `extra`.
+fn shared_accessors(t: &TaggedDef, model: &Model) -> TokenStream {
+    let name = ident(&t.name);
+    let idents: Vec<Ident> = t.variants.iter().map(|v| ident(&v.ident)).collect();
+    let payloads: Vec<&StructDef> = t
+        .variants
+        .iter()
+        .filter_map(|v| match model.get(&v.payload) {
+            Some(TypeDef::Struct(s)) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let mut out = TokenStream::new();
+    for f in t.unknown.fields.iter().skip(1) {
+        let id = ident(&f.ident);
+        let same = payloads.iter().all(|p| {
+            p.fields
+                .iter()
+                .any(|g| g.wire == f.wire && g.ty == f.ty && g.is_option() == f.is_option())
+        });
+        if same {
+            let ty = value_type(&f.ty);
+            let mut_name = format_ident!("{}_mut", rust_name(f));
+            let doc = format!(" The `{}` of whichever variant this is.", f.wire);
+            let mut_doc = format!(
+                " The `{}` of whichever variant this is, to change it.",
+                f.wire
+            );
+            let (ret, ret_mut, get) = if f.is_option() {
+                (
+                    quote!(::std::option::Option<&#ty>),
+                    quote!(&mut ::std::option::Option<#ty>),
+                    quote!(.as_ref()),
+                )
+            } else {
+                (quote!(&#ty), quote!(&mut #ty), quote!())
+            };
+            let borrow = if f.is_option() { quote!() } else { quote!(&) };
+            out.extend(quote! {
+                #[doc = #doc]
+                pub fn #id(&self) -> #ret {
+                    match self {
+                        #(#name::#idents(v) => #borrow v.#id #get,)*
+                        #name::Unknown(v) => #borrow v.#id #get,
+                    }
+                }
+                #[doc = #mut_doc]
+                pub fn #mut_name(&mut self) -> #ret_mut {
+                    match self {
+                        #(#name::#idents(v) => &mut v.#id,)*
+                        #name::Unknown(v) => &mut v.#id,
+                    }
+                }
+            });
+        } else {
+            let json_name = format_ident!("{}_json", rust_name(f));
+            let doc = format!(
+                " The `{}` of whichever variant this is, as the JSON it is sent as.",
+                f.wire
+            );
+            // Where every variant holds a generated struct here, name its fields
+            // and reach its extra map (the whole object for `Unknown`).
+            let structs: Option<Vec<Ident>> = payloads
+                .iter()
+                .map(|p| {
+                    p.fields
+                        .iter()
+                        .find(|g| g.wire == f.wire)
+                        .and_then(|g| match &g.ty {
+                            FieldType::Named(n, NamedKind::Object) => Some(ident(n)),
+                            _ => None,
+                        })
+                })
+                .collect();
+            if let Some(structs) = structs.filter(|_| f.ty == FieldType::Map) {
+                let fields_name = format_ident!("{}_fields", rust_name(f));
+                let extra_name = format_ident!("{}_extra_mut", rust_name(f));
+                let fields_doc = format!(
+                    " The wire names of the fields the spec lists in `{}` for this variant (none for `Unknown`).",
+                    f.wire
+                );
+                let extra_doc = format!(
+                    " The fields of `{}` the spec does not list, to add to (the whole object for `Unknown`).",
+                    f.wire
+                );
+                out.extend(quote! {
+                    #[doc = #fields_doc]
+                    pub fn #fields_name(&self) -> &'static [&'static str] {
+                        match self {
+                            #(#name::#idents(_) => #structs::FIELDS,)*
+                            #name::Unknown(_) => &[],
+                        }
+                    }
+                    #[doc = #extra_doc]
+                    pub fn #extra_name(&mut self) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+                        match self {
+                            #(#name::#idents(v) => &mut v.#id.extra,)*
+                            #name::Unknown(v) => &mut v.#id,
+                        }
+                    }
+                });
+            }
+            out.extend(quote! {
+                #[doc = #doc]
+                pub fn #json_name(&self) -> ::serde_json::Value {
+                    // Serializing generated types to a Value cannot fail: every
+                    // map key is a string.
+                    let value = match self {
+                        #(#name::#idents(v) => ::serde_json::to_value(&v.#id),)*
+                        #name::Unknown(v) => ::serde_json::to_value(&v.#id),
+                    };
+                    value.unwrap_or(::serde_json::Value::Null)
+                }
+            });
+        }
+    }
+    out.extend(quote! {
+        /// The fields the spec does not list, at the top level of the body.
+        pub fn extra(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            match self {
+                #(#name::#idents(v) => &v.extra,)*
+                #name::Unknown(v) => &v.extra,
+            }
+        }
+        /// The fields the spec does not list, at the top level of the body, to change them.
+        pub fn extra_mut(&mut self) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            match self {
+                #(#name::#idents(v) => &mut v.extra,)*
+                #name::Unknown(v) => &mut v.extra,
+            }
+        }
+    });
+    out
 }
 
 /// `component_schemas()`: the schemars schema of every component, for the spec

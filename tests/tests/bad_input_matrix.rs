@@ -7,7 +7,7 @@
 use piapi_kling::{Client, Error, RetryPolicy};
 use piapi_kling_models::CreateTaskRequest;
 use piapi_kling_sim::Simulator;
-use piapi_kling_tests::cases::constraint_cases;
+use piapi_kling_tests::cases::{constraint_cases, open_value_cases};
 
 #[tokio::test]
 async fn every_constraint_is_enforced_by_the_sdk_and_the_simulator() {
@@ -83,4 +83,35 @@ async fn every_constraint_is_enforced_by_the_sdk_and_the_simulator() {
     }
     assert_eq!(sim.task_count(), 0, "no invalid body created a task");
     sim.shutdown().await;
+}
+
+/// A value an open enum does not list (a newer version, duration, effect …)
+/// is not refused: the SDK sends it with one warning naming the field, and
+/// the simulator accepts it.
+#[tokio::test]
+async fn open_enum_values_are_sent_with_a_warning_and_accepted() {
+    let sim = Simulator::builder()
+        .api_key("matrix-key")
+        .speed(1000.0)
+        .start()
+        .await
+        .unwrap();
+    let client = Client::builder()
+        .base_url(sim.base_url())
+        .api_key("matrix-key")
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let cases = open_value_cases();
+    for case in &cases {
+        let request: CreateTaskRequest = serde_json::from_value(case.body.clone()).unwrap();
+        let handle = client
+            .create(request)
+            .await
+            .unwrap_or_else(|e| panic!("{}: refused: {e}", case.name));
+        let warnings = handle.warnings();
+        assert_eq!(warnings.len(), 1, "{}: {warnings:?}", case.name);
+        assert_eq!(warnings[0].path, case.path, "{}", case.name);
+    }
+    assert_eq!(sim.count_requests("POST", "/api/v1/task"), cases.len());
 }

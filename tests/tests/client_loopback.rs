@@ -66,14 +66,9 @@ fn example(name: &str) -> serde_json::Value {
 #[tokio::test]
 async fn create_task_posts_the_body_with_the_key() {
     let (url, log) = server(example("TaskPending")).await;
-    let input = EffectsInput::new("https://example.com/cat.png", Effect::Birthday);
-    let request = CreateTaskRequest::from(EffectsRequest::new(
-        Model::Kling,
-        EffectsInput {
-            prompt: Some("a party".into()),
-            ..input
-        },
-    ));
+    let input =
+        EffectsInput::new("https://example.com/cat.png", Effect::Birthday).with_prompt("a party");
+    let request = CreateTaskRequest::from(EffectsRequest::new(Model::Kling, input));
     let response = client(&url)
         .create_task()
         .body(request.clone())

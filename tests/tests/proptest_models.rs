@@ -253,6 +253,58 @@ fn schema_valid_json_decodes_and_round_trips_for_every_component() {
     }
 }
 
+/// Adds `unknown` under a key the spec does not use to every object of `json`,
+/// nested ones and array items included.
+fn with_unknown_fields(json: &mut Value, unknown: &Value, depth: &mut u32) {
+    match json {
+        Value::Object(map) => {
+            for inner in map.values_mut() {
+                with_unknown_fields(inner, unknown, depth);
+            }
+            *depth += 1;
+            map.insert(format!("x_not_in_spec_{depth}"), unknown.clone());
+        }
+        Value::Array(items) => {
+            for item in items {
+                with_unknown_fields(item, unknown, depth);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn unknown_fields_at_every_level_survive_a_round_trip() {
+    let spec = spec();
+    let schemas = spec["components"]["schemas"].as_object().unwrap().clone();
+    for (name, schema) in &schemas {
+        if schema.get("enum").is_some() {
+            continue;
+        }
+        let strategy = (valid_non_null(&spec, schema, 4), arbitrary_json());
+        let mut runner = TestRunner::new(Config {
+            cases: 48,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&strategy, |(mut json, unknown)| {
+                with_unknown_fields(&mut json, &unknown, &mut 0);
+                let again = round_trip(name, &json).map_err(|e| {
+                    TestCaseError::fail(format!(
+                        "{name} with unknown fields does not decode: {e}\n{json}"
+                    ))
+                })?;
+                prop_assert!(
+                    equal_modulo_nulls(&json, &again),
+                    "{name} lost or changed a field:\n{json}\n{again}"
+                );
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
 fn arbitrary_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),

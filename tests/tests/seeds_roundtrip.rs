@@ -196,10 +196,7 @@ fn webhook_event_parses_and_redacts_the_secret() {
 
 #[test]
 fn optional_fields_left_unset_are_never_sent() {
-    let input = LipSyncInput {
-        tts_text: Some("hello".into()),
-        ..LipSyncInput::new("6e269e8c-2091-46c4-b4a5-40a4704a766a")
-    };
+    let input = LipSyncInput::new("6e269e8c-2091-46c4-b4a5-40a4704a766a").with_tts_text("hello");
     let request = CreateTaskRequest::from(LipSyncRequest::new(Model::Kling, input));
     assert_eq!(
         serde_json::to_value(&request).unwrap(),

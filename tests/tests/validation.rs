@@ -2,8 +2,8 @@
 //! documented constraint violation (the shared list in `cases.rs`) with exactly
 //! one violation naming the field (as a JSON path) and the rule.
 
-use piapi_kling_models::{CreateTaskRequest, UploadRequest, Validate};
-use piapi_kling_tests::cases::{base, constraint_cases, with};
+use piapi_kling_models::{CreateTaskRequest, UploadRequest, Validate, Violation};
+use piapi_kling_tests::cases::{base, constraint_cases, open_value_cases, with};
 use serde_json::{Value, json};
 
 fn violations(body: &Value) -> Vec<(String, String, String)> {
@@ -29,7 +29,7 @@ fn rules(body: &Value) -> Vec<(String, String)> {
 fn every_constraint_case_is_exactly_one_violation_naming_field_and_rule() {
     let cases = constraint_cases();
     assert!(
-        cases.len() >= 50,
+        cases.len() >= 40,
         "the list covers every documented constraint"
     );
     for case in cases {
@@ -50,6 +50,39 @@ fn every_constraint_case_is_exactly_one_violation_naming_field_and_rule() {
         assert!(
             text.starts_with(case.path) && text.ends_with(&format!("({})", case.rule)),
             "{}: the message must name the field and the rule: {text}",
+            case.name
+        );
+    }
+}
+
+#[test]
+fn every_open_enum_case_is_exactly_one_warning_and_no_error() {
+    let cases = open_value_cases();
+    assert!(cases.len() >= 8);
+    for case in cases {
+        let request: CreateTaskRequest = serde_json::from_value(case.body.clone()).unwrap();
+        request
+            .validate()
+            .unwrap_or_else(|e| panic!("{}: refused: {e}", case.name));
+        let report = request.report();
+        let warnings: Vec<&Violation> = report.warnings().collect();
+        assert_eq!(warnings.len(), 1, "{}: {warnings:#?}", case.name);
+        assert_eq!(
+            (warnings[0].path.as_str(), warnings[0].rule.name()),
+            (case.path, case.rule),
+            "{}",
+            case.name
+        );
+        assert!(
+            warnings[0].to_string().contains("sent as given"),
+            "{}: {}",
+            case.name,
+            warnings[0]
+        );
+        assert_eq!(
+            report.into_result(true).unwrap_err().len(),
+            1,
+            "{}: strict",
             case.name
         );
     }
@@ -210,7 +243,6 @@ fn every_violation_is_reported_at_once() {
         found,
         [
             "input.cfg_scale maximum",
-            "input.duration enum",
             "input.image_tail_url format",
             "input.prompt required-unless",
             "input.aspect_ratio required-unless",

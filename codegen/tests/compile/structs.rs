@@ -32,4 +32,18 @@ fn main() {
     let mut n = n;
     n.secret = Some("hunter2".into());
     assert!(!format!("{n:?}").contains("hunter2"));
+
+    // Fields the spec does not list survive a round trip, nested ones too.
+    let body = serde_json::json!({"type": "a", "ref": "x", "new_knob": {"deep": [1, null]}, "n": 3});
+    let k: Keywords = serde_json::from_value(body.clone()).unwrap();
+    assert_eq!(k.extra["new_knob"]["deep"][0], 1);
+    assert_eq!(serde_json::to_value(&k).unwrap(), body);
+
+    // Setters build a struct field by field; `with_extra` adds an unlisted field.
+    let k = Keywords::new(Kind::A).with_ref("r").with_extra("later", 5);
+    assert_eq!(
+        serde_json::to_value(&k).unwrap(),
+        serde_json::json!({"type": "a", "ref": "r", "later": 5})
+    );
+    assert!(Keywords::FIELDS.contains(&"camelCase"));
 }

@@ -23,5 +23,19 @@ fn main() {
     );
     let empty: Request = serde_json::from_str(r#"{"shape":"square","input":{}}"#).unwrap();
     assert_eq!(empty.validate().unwrap_err().iter().next().unwrap().path, "input");
-    assert!(serde_json::from_str::<Request>(r#"{"shape":"triangle","input":{}}"#).is_err());
+    // A tag the spec does not list decodes as `Unknown`, round-trips whole and
+    // only warns; a listed tag with a broken body is still an error.
+    let body = serde_json::json!({"shape": "triangle", "input": {"sides": 3}, "note": true});
+    let r: Request = serde_json::from_value(body.clone()).unwrap();
+    assert!(!r.is_known());
+    assert_eq!(r.shape(), "triangle");
+    assert_eq!(r.input_json()["sides"], 3);
+    assert_eq!(r.extra()["note"], true);
+    assert_eq!(serde_json::to_value(&r).unwrap(), body);
+    r.validate().unwrap();
+    let warnings: Vec<String> = r.report().warnings().map(|v| v.to_string()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with("warning: shape:"), "{warnings:?}");
+    assert!(serde_json::from_str::<Request>(r#"{"shape":"square","input":{"corners":3}}"#).is_err());
+    assert!(serde_json::from_str::<Request>(r#"{"input":{}}"#).is_err());
 }

@@ -26,6 +26,8 @@ impl Version {
     ];
     /// The wire spelling of every value the spec lists.
     pub const VALUES: &'static [&'static str] = &["1.0", "1.6", "16", "2.1-master"];
+    ///  Closed: a value the spec does not list is refused by `validate()`.
+    pub const OPEN: bool = false;
     /// The value as sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -153,6 +155,8 @@ impl Ratio {
     pub const ALL: &'static [Ratio] = &[Ratio::Wide, Ratio::Square];
     /// The wire spelling of every value the spec lists.
     pub const VALUES: &'static [&'static str] = &["16:9", "1:1"];
+    ///  Closed: a value the spec does not list is refused by `validate()`.
+    pub const OPEN: bool = false;
     /// The value as sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -280,6 +284,8 @@ impl Status {
     ];
     /// The wire spelling of every value the spec lists.
     pub const VALUES: &'static [&'static str] = &["pending", "completed", ""];
+    ///  Closed: a value the spec does not list is refused by `validate()`.
+    pub const OPEN: bool = false;
     /// The value as sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -416,6 +422,8 @@ impl Outcome {
     pub const ALL: &'static [Outcome] = &[Outcome::Ok, Outcome::UnknownOutcome];
     /// The wire spelling of every value the spec lists.
     pub const VALUES: &'static [&'static str] = &["ok", "unknown"];
+    ///  Closed: a value the spec does not list is refused by `validate()`.
+    pub const OPEN: bool = false;
     /// The value as sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -537,6 +545,8 @@ impl Seconds {
     pub const ALL: &'static [Seconds] = &[Seconds::V5, Seconds::V10];
     /// Every value the spec lists, as text.
     pub const VALUES: &'static [&'static str] = &["5", "10"];
+    ///  Closed: a value the spec does not list is refused by `validate()`.
+    pub const OPEN: bool = false;
     /// The value as sent on the wire.
     pub fn as_i64(&self) -> i64 {
         match self {

@@ -17,6 +17,8 @@ impl Kind {
     pub const ALL: &'static [Kind] = &[Kind::A, Kind::B];
     /// The wire spelling of every value the spec lists.
     pub const VALUES: &'static [&'static str] = &["a", "b"];
+    ///  Closed: a value the spec does not list is refused by `validate()`.
+    pub const OPEN: bool = false;
     /// The value as sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -124,6 +126,7 @@ impl ::schemars::JsonSchema for Kind {
 /// Rust keywords and non-snake names as properties.
 #[derive(Clone, PartialEq, Debug, ::serde::Serialize, ::serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct Keywords {
     /// A kind.
     pub r#type: Kind,
@@ -144,6 +147,10 @@ pub struct Keywords {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub camel_case: ::std::option::Option<i64>,
+    /// Fields the spec does not list, kept verbatim: decoded from
+    /// what PiAPI sends and written back, so nothing is lost.
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
 
 impl Keywords {
@@ -154,7 +161,54 @@ impl Keywords {
             r#ref: ::std::option::Option::None,
             self_: ::std::option::Option::None,
             camel_case: ::std::option::Option::None,
+            extra: ::serde_json::Map::new(),
         }
+    }
+}
+
+impl Keywords {
+    /// The wire name of every field the spec lists, in spec order.
+    pub const FIELDS: &'static [&'static str] = &["type", "ref", "self", "camelCase"];
+    /// Sets `type`: A kind.
+    #[must_use]
+    pub fn with_type(mut self, value: impl ::std::convert::Into<Kind>) -> Self {
+        self.r#type = value.into();
+        self
+    }
+
+    /// Sets `ref`: A keyword.
+    #[must_use]
+    pub fn with_ref(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.r#ref = ::std::option::Option::Some(value.into());
+        self
+    }
+
+    /// Sets `self`: The `self` field.
+    #[must_use]
+    pub fn with_self_(mut self, value: bool) -> Self {
+        self.self_ = ::std::option::Option::Some(value);
+        self
+    }
+
+    /// Sets `camelCase`: The `camelCase` field.
+    #[must_use]
+    pub fn with_camel_case(mut self, value: i64) -> Self {
+        self.camel_case = ::std::option::Option::Some(value);
+        self
+    }
+
+    /// Sets a field the spec does not list; it is sent as given.
+    #[must_use]
+    pub fn with_extra(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.extra.insert(name.into(), value.into());
+        self
     }
 }
 
@@ -173,10 +227,13 @@ impl ::piapi_kling_models::validation::Validate for Keywords {
                 v.is_known(),
                 v,
                 Kind::VALUES,
+                Kind::OPEN,
             );
         }
 
-        if let ::std::option::Option::Some(v) = &self.camel_case {
+        if let ::std::option::Option::Some(v) = &self.camel_case
+            && ::piapi_kling_models::validation::Presence::is_present(v)
+        {
             ::piapi_kling_models::validation::check::range(
                 out,
                 path,
@@ -198,6 +255,7 @@ impl ::piapi_kling_models::validation::Presence for Keywords {
 /// Optional, nullable, both, and neither.
 #[derive(Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct Nullability {
     /// The `required_plain` field.
     pub required_plain: ::std::string::String,
@@ -224,6 +282,10 @@ pub struct Nullability {
     /// The `secret` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub secret: ::std::option::Option<::std::string::String>,
+    /// Fields the spec does not list, kept verbatim: decoded from
+    /// what PiAPI sends and written back, so nothing is lost.
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
 
 impl Nullability {
@@ -239,7 +301,97 @@ impl Nullability {
             required_any: ::serde_json::Value::Null,
             free_form: ::std::option::Option::None,
             secret: ::std::option::Option::None,
+            extra: ::serde_json::Map::new(),
         }
+    }
+}
+
+impl Nullability {
+    /// The wire name of every field the spec lists, in spec order.
+    pub const FIELDS: &'static [&'static str] = &[
+        "required_plain",
+        "required_nullable",
+        "optional_plain",
+        "optional_nullable",
+        "required_any",
+        "free_form",
+        "secret",
+    ];
+    /// Sets `required_plain`: The `required_plain` field.
+    #[must_use]
+    pub fn with_required_plain(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.required_plain = value.into();
+        self
+    }
+
+    /// Sets `required_nullable`: The `required_nullable` field.
+    #[must_use]
+    pub fn with_required_nullable(
+        mut self,
+        value: impl ::std::iter::IntoIterator<Item = ::std::string::String>,
+    ) -> Self {
+        self.required_nullable = ::std::option::Option::Some(
+            value.into_iter().collect(),
+        );
+        self
+    }
+
+    /// Sets `optional_plain`: The `optional_plain` field.
+    #[must_use]
+    pub fn with_optional_plain(mut self, value: f64) -> Self {
+        self.optional_plain = ::std::option::Option::Some(value);
+        self
+    }
+
+    /// Sets `optional_nullable`: Rust keywords and non-snake names as properties.
+    #[must_use]
+    pub fn with_optional_nullable(mut self, value: Keywords) -> Self {
+        self.optional_nullable = ::std::option::Option::Some(value);
+        self
+    }
+
+    /// Sets `required_any`: The `required_any` field.
+    #[must_use]
+    pub fn with_required_any(
+        mut self,
+        value: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.required_any = value.into();
+        self
+    }
+
+    /// Sets `free_form`: The `free_form` field.
+    #[must_use]
+    pub fn with_free_form(
+        mut self,
+        value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ) -> Self {
+        self.free_form = ::std::option::Option::Some(value);
+        self
+    }
+
+    /// Sets `secret`: The `secret` field.
+    #[must_use]
+    pub fn with_secret(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.secret = ::std::option::Option::Some(value.into());
+        self
+    }
+
+    /// Sets a field the spec does not list; it is sent as given.
+    #[must_use]
+    pub fn with_extra(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.extra.insert(name.into(), value.into());
+        self
     }
 }
 
@@ -256,6 +408,7 @@ impl ::std::fmt::Debug for Nullability {
                 "secret",
                 &self.secret.as_ref().map(|_| ::piapi_kling_models::__private::Redacted),
             )
+            .field("extra", &self.extra)
             .finish()
     }
 }
@@ -277,7 +430,9 @@ impl ::piapi_kling_models::validation::Validate for Nullability {
             );
         }
 
-        if let ::std::option::Option::Some(v) = &self.optional_plain {
+        if let ::std::option::Option::Some(v) = &self.optional_plain
+            && ::piapi_kling_models::validation::Presence::is_present(v)
+        {
             ::piapi_kling_models::validation::check::range(
                 out,
                 path,
@@ -288,7 +443,9 @@ impl ::piapi_kling_models::validation::Validate for Nullability {
             );
         }
 
-        if let ::std::option::Option::Some(v) = &self.optional_nullable {
+        if let ::std::option::Option::Some(v) = &self.optional_nullable
+            && ::piapi_kling_models::validation::Presence::is_present(v)
+        {
             ::piapi_kling_models::validation::Validate::validate_at(
                 v,
                 &::piapi_kling_models::validation::check::join(

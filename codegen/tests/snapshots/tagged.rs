@@ -17,6 +17,8 @@ impl Shape {
     pub const ALL: &'static [Shape] = &[Shape::Circle, Shape::Square];
     /// The wire spelling of every value the spec lists.
     pub const VALUES: &'static [&'static str] = &["circle", "square"];
+    ///  Closed: a value the spec does not list is refused by `validate()`.
+    pub const OPEN: bool = false;
     /// The value as sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
@@ -124,6 +126,7 @@ impl ::schemars::JsonSchema for Shape {
 /// A circle.
 #[derive(Clone, PartialEq, Debug, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct CircleInput {
     /// The `radius` field.
     pub radius: f64,
@@ -133,6 +136,10 @@ pub struct CircleInput {
     /// The `url` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub url: ::std::option::Option<::std::string::String>,
+    /// Fields the spec does not list, kept verbatim: decoded from
+    /// what PiAPI sends and written back, so nothing is lost.
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
 
 impl CircleInput {
@@ -142,7 +149,50 @@ impl CircleInput {
             radius,
             label: ::std::option::Option::None,
             url: ::std::option::Option::None,
+            extra: ::serde_json::Map::new(),
         }
+    }
+}
+
+impl CircleInput {
+    /// The wire name of every field the spec lists, in spec order.
+    pub const FIELDS: &'static [&'static str] = &["radius", "label", "url"];
+    /// Sets `radius`: The `radius` field.
+    #[must_use]
+    pub fn with_radius(mut self, value: f64) -> Self {
+        self.radius = value;
+        self
+    }
+
+    /// Sets `label`: The `label` field.
+    #[must_use]
+    pub fn with_label(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.label = ::std::option::Option::Some(value.into());
+        self
+    }
+
+    /// Sets `url`: The `url` field.
+    #[must_use]
+    pub fn with_url(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.url = ::std::option::Option::Some(value.into());
+        self
+    }
+
+    /// Sets a field the spec does not list; it is sent as given.
+    #[must_use]
+    pub fn with_extra(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.extra.insert(name.into(), value.into());
+        self
     }
 }
 
@@ -164,7 +214,9 @@ impl ::piapi_kling_models::validation::Validate for CircleInput {
             );
         }
 
-        if let ::std::option::Option::Some(v) = &self.label {
+        if let ::std::option::Option::Some(v) = &self.label
+            && ::piapi_kling_models::validation::Presence::is_present(v)
+        {
             ::piapi_kling_models::validation::check::max_length(
                 out,
                 path,
@@ -174,7 +226,9 @@ impl ::piapi_kling_models::validation::Validate for CircleInput {
             );
         }
 
-        if let ::std::option::Option::Some(v) = &self.url {
+        if let ::std::option::Option::Some(v) = &self.url
+            && ::piapi_kling_models::validation::Presence::is_present(v)
+        {
             ::piapi_kling_models::validation::check::uri(out, path, "url", v, false);
         }
 
@@ -201,6 +255,7 @@ impl ::piapi_kling_models::validation::Presence for CircleInput {
 /// A square.
 #[derive(Clone, PartialEq, Debug, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct SquareInput {
     /// The `side` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -208,6 +263,42 @@ pub struct SquareInput {
     /// The `corners` field.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub corners: ::std::option::Option<::std::vec::Vec<CircleInput>>,
+    /// Fields the spec does not list, kept verbatim: decoded from
+    /// what PiAPI sends and written back, so nothing is lost.
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+
+impl SquareInput {
+    /// The wire name of every field the spec lists, in spec order.
+    pub const FIELDS: &'static [&'static str] = &["side", "corners"];
+    /// Sets `side`: The `side` field.
+    #[must_use]
+    pub fn with_side(mut self, value: i64) -> Self {
+        self.side = ::std::option::Option::Some(value);
+        self
+    }
+
+    /// Sets `corners`: The `corners` field.
+    #[must_use]
+    pub fn with_corners(
+        mut self,
+        value: impl ::std::iter::IntoIterator<Item = CircleInput>,
+    ) -> Self {
+        self.corners = ::std::option::Option::Some(value.into_iter().collect());
+        self
+    }
+
+    /// Sets a field the spec does not list; it is sent as given.
+    #[must_use]
+    pub fn with_extra(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.extra.insert(name.into(), value.into());
+        self
+    }
 }
 
 impl ::piapi_kling_models::validation::Validate for SquareInput {
@@ -216,7 +307,9 @@ impl ::piapi_kling_models::validation::Validate for SquareInput {
         path: &str,
         out: &mut ::std::vec::Vec<::piapi_kling_models::validation::Violation>,
     ) {
-        if let ::std::option::Option::Some(v) = &self.corners {
+        if let ::std::option::Option::Some(v) = &self.corners
+            && ::piapi_kling_models::validation::Presence::is_present(v)
+        {
             ::piapi_kling_models::validation::check::items(
                 out,
                 path,
@@ -259,15 +352,45 @@ impl ::piapi_kling_models::validation::Presence for SquareInput {
 
 #[derive(Clone, PartialEq, Debug, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct CircleRequest {
     /// A circle.
     pub input: CircleInput,
+    /// Fields the spec does not list, kept verbatim: decoded from
+    /// what PiAPI sends and written back, so nothing is lost.
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
 
 impl CircleRequest {
     /// A `CircleRequest` with its required fields; every optional field is unset.
     pub fn new(input: CircleInput) -> Self {
-        CircleRequest { input }
+        CircleRequest {
+            input,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
+
+impl CircleRequest {
+    /// The wire name of every field the spec lists, in spec order.
+    pub const FIELDS: &'static [&'static str] = &["input"];
+    /// Sets `input`: A circle.
+    #[must_use]
+    pub fn with_input(mut self, value: CircleInput) -> Self {
+        self.input = value;
+        self
+    }
+
+    /// Sets a field the spec does not list; it is sent as given.
+    #[must_use]
+    pub fn with_extra(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.extra.insert(name.into(), value.into());
+        self
     }
 }
 
@@ -296,15 +419,45 @@ impl ::piapi_kling_models::validation::Presence for CircleRequest {
 
 #[derive(Clone, PartialEq, Debug, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub struct SquareRequest {
     /// A square.
     pub input: SquareInput,
+    /// Fields the spec does not list, kept verbatim: decoded from
+    /// what PiAPI sends and written back, so nothing is lost.
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
 
 impl SquareRequest {
     /// A `SquareRequest` with its required fields; every optional field is unset.
     pub fn new(input: SquareInput) -> Self {
-        SquareRequest { input }
+        SquareRequest {
+            input,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
+
+impl SquareRequest {
+    /// The wire name of every field the spec lists, in spec order.
+    pub const FIELDS: &'static [&'static str] = &["input"];
+    /// Sets `input`: A square.
+    #[must_use]
+    pub fn with_input(mut self, value: SquareInput) -> Self {
+        self.input = value;
+        self
+    }
+
+    /// Sets a field the spec does not list; it is sent as given.
+    #[must_use]
+    pub fn with_extra(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.extra.insert(name.into(), value.into());
+        self
     }
 }
 
@@ -333,24 +486,86 @@ impl ::piapi_kling_models::validation::Presence for SquareRequest {
 
 /// Tagged by `shape`.
 #[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
 #[serde(tag = "shape")]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
 pub enum Request {
     #[serde(rename = "circle")]
     Circle(CircleRequest),
     #[serde(rename = "square")]
     Square(SquareRequest),
+    /// A `shape` the spec does not list, kept whole: it decodes, validates what is known (the shared fields) and is sent as given.
+    #[serde(untagged)]
+    Unknown(UnknownRequest),
 }
 
 impl Request {
-    /// Every `shape` value, in spec order.
+    /// Every `shape` value the spec lists, in spec order.
     pub const VALUES: &'static [&'static str] = &["circle", "square"];
-    /// The `shape` this variant is sent with.
-    pub fn shape(&self) -> &'static str {
+    /// The `shape` this value is sent with.
+    pub fn shape(&self) -> &str {
         match self {
             Request::Circle(_) => "circle",
             Request::Square(_) => "square",
+            Request::Unknown(v) => v.shape.as_str(),
+        }
+    }
+
+    /// False for a value whose tag the spec does not list.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Request::Unknown(_))
+    }
+
+    /// The wire names of the fields the spec lists in `input` for this variant (none for `Unknown`).
+    pub fn input_fields(&self) -> &'static [&'static str] {
+        match self {
+            Request::Circle(_) => CircleInput::FIELDS,
+            Request::Square(_) => SquareInput::FIELDS,
+            Request::Unknown(_) => &[],
+        }
+    }
+
+    /// The fields of `input` the spec does not list, to add to (the whole object for `Unknown`).
+    pub fn input_extra_mut(
+        &mut self,
+    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        match self {
+            Request::Circle(v) => &mut v.input.extra,
+            Request::Square(v) => &mut v.input.extra,
+            Request::Unknown(v) => &mut v.input,
+        }
+    }
+
+    /// The `input` of whichever variant this is, as the JSON it is sent as.
+    pub fn input_json(&self) -> ::serde_json::Value {
+        let value = match self {
+            Request::Circle(v) => ::serde_json::to_value(&v.input),
+            Request::Square(v) => ::serde_json::to_value(&v.input),
+            Request::Unknown(v) => ::serde_json::to_value(&v.input),
+        };
+        value.unwrap_or(::serde_json::Value::Null)
+    }
+
+    /// The fields the spec does not list, at the top level of the body.
+    pub fn extra(
+        &self,
+    ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        match self {
+            Request::Circle(v) => &v.extra,
+            Request::Square(v) => &v.extra,
+            Request::Unknown(v) => &v.extra,
+        }
+    }
+
+    /// The fields the spec does not list, at the top level of the body, to change them.
+    pub fn extra_mut(
+        &mut self,
+    ) -> &mut ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        match self {
+            Request::Circle(v) => &mut v.extra,
+            Request::Square(v) => &mut v.extra,
+            Request::Unknown(v) => &mut v.extra,
         }
     }
 }
@@ -367,6 +582,56 @@ impl ::std::convert::From<SquareRequest> for Request {
     }
 }
 
+impl ::std::convert::From<UnknownRequest> for Request {
+    fn from(value: UnknownRequest) -> Self {
+        Request::Unknown(value)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Request {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        use ::serde::de::Error as _;
+        let mut map = <::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        > as ::serde::Deserialize>::deserialize(deserializer)?;
+        let tag = match map.get("shape") {
+            ::std::option::Option::Some(::serde_json::Value::String(tag)) => tag.clone(),
+            ::std::option::Option::Some(other) => {
+                return ::std::result::Result::Err(
+                    D::Error::custom(
+                        ::std::format!("`{}` must be a string, got {}", "shape", other),
+                    ),
+                );
+            }
+            ::std::option::Option::None => {
+                return ::std::result::Result::Err(D::Error::missing_field("shape"));
+            }
+        };
+        match tag.as_str() {
+            "circle" => {
+                map.remove("shape");
+                ::serde_json::from_value(::serde_json::Value::Object(map))
+                    .map(Request::Circle)
+                    .map_err(D::Error::custom)
+            }
+            "square" => {
+                map.remove("shape");
+                ::serde_json::from_value(::serde_json::Value::Object(map))
+                    .map(Request::Square)
+                    .map_err(D::Error::custom)
+            }
+            _ => {
+                ::serde_json::from_value(::serde_json::Value::Object(map))
+                    .map(Request::Unknown)
+                    .map_err(D::Error::custom)
+            }
+        }
+    }
+}
+
 impl ::piapi_kling_models::validation::Validate for Request {
     fn validate_at(
         &self,
@@ -380,11 +645,115 @@ impl ::piapi_kling_models::validation::Validate for Request {
             Request::Square(v) => {
                 ::piapi_kling_models::validation::Validate::validate_at(v, path, out)
             }
+            Request::Unknown(v) => {
+                if !v.shape.is_empty() {
+                    out.push(
+                        ::piapi_kling_models::validation::Violation::warning(
+                            ::piapi_kling_models::validation::check::join(path, "shape"),
+                            ::piapi_kling_models::validation::Rule::Enum,
+                            ::std::format!(
+                                "`{}` is not a `shape` this SDK knows; it is sent as given",
+                                v.shape
+                            ),
+                        ),
+                    );
+                }
+                ::piapi_kling_models::validation::Validate::validate_at(v, path, out)
+            }
         }
     }
 }
 
 impl ::piapi_kling_models::validation::Presence for Request {
+    fn is_present(&self) -> bool {
+        true
+    }
+}
+
+/// A `Request` whose `shape` the spec does not list, kept whole so it can be sent and read back: the fields every variant shares, and everything else in `extra`.
+#[derive(Clone, PartialEq, Debug, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct UnknownRequest {
+    /// The `shape` as sent; no variant of the spec has it.
+    pub shape: ::std::string::String,
+    /// The `input` as sent (its shape depends on the `shape`).
+    pub input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    /// Fields the spec does not list, kept verbatim: decoded from
+    /// what PiAPI sends and written back, so nothing is lost.
+    #[serde(flatten)]
+    pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+
+impl UnknownRequest {
+    /// A `UnknownRequest` with its required fields; every optional field is unset.
+    pub fn new(
+        shape: impl ::std::convert::Into<::std::string::String>,
+        input: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ) -> Self {
+        UnknownRequest {
+            shape: shape.into(),
+            input,
+            extra: ::serde_json::Map::new(),
+        }
+    }
+}
+
+impl UnknownRequest {
+    /// The wire name of every field the spec lists, in spec order.
+    pub const FIELDS: &'static [&'static str] = &["shape", "input"];
+    /// Sets `shape`: The `shape` as sent; no variant of the spec has it.
+    #[must_use]
+    pub fn with_shape(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.shape = value.into();
+        self
+    }
+
+    /// Sets `input`: The `input` as sent (its shape depends on the `shape`).
+    #[must_use]
+    pub fn with_input(
+        mut self,
+        value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ) -> Self {
+        self.input = value;
+        self
+    }
+
+    /// Sets a field the spec does not list; it is sent as given.
+    #[must_use]
+    pub fn with_extra(
+        mut self,
+        name: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<::serde_json::Value>,
+    ) -> Self {
+        self.extra.insert(name.into(), value.into());
+        self
+    }
+}
+
+impl ::piapi_kling_models::validation::Validate for UnknownRequest {
+    fn validate_at(
+        &self,
+        path: &str,
+        out: &mut ::std::vec::Vec<::piapi_kling_models::validation::Violation>,
+    ) {
+        {
+            let v = &self.shape;
+            ::piapi_kling_models::validation::check::min_length(
+                out,
+                path,
+                "shape",
+                v,
+                1u64,
+            );
+        }
+    }
+}
+
+impl ::piapi_kling_models::validation::Presence for UnknownRequest {
     fn is_present(&self) -> bool {
         true
     }

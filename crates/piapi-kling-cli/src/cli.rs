@@ -107,6 +107,9 @@ pub enum Command {
     TryOn(TryOnArgs),
     /// Kling Sound: audio from a prompt and/or for a finished video.
     Sound(SoundArgs),
+    /// Any task type, with its input as JSON: for a task type or field newer
+    /// than this release (sent as given, with a warning), or any known one.
+    Create(RawCreateArgs),
     /// Show a task.
     Get(GetArgs),
     /// Cancel pending tasks.
@@ -127,6 +130,26 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+}
+
+/// `kling create`.
+#[derive(Debug, Args)]
+pub struct RawCreateArgs {
+    /// The `task_type`, e.g. video_generation or one PiAPI added since.
+    pub task_type: String,
+    /// The `input` object: JSON text, @FILE to read it from a file, or - for stdin.
+    #[arg(long, value_name = "JSON|@FILE|-", default_value = "{}")]
+    pub input: String,
+    /// A field of `input` (repeatable): VALUE is JSON when it parses as JSON
+    /// (3, true, {"a":1}, "quoted"), else the text as a string.
+    #[arg(long = "set", value_name = "input.NAME=VALUE", value_parser = parse_set)]
+    pub sets: Vec<(String, serde_json::Value)>,
+    /// The `model`.
+    #[arg(long, default_value = "kling")]
+    pub model: String,
+    /// Task options.
+    #[command(flatten)]
+    pub task: TaskOpts,
 }
 
 /// What to do once a task is created: every create subcommand has these.
@@ -150,7 +173,7 @@ pub struct TaskOpts {
     #[arg(long, value_name = "VAR", requires = "webhook")]
     pub webhook_secret_env: Option<String>,
     /// Who pays: public (pay as you go) or private (your Kling account).
-    #[arg(long, value_name = "MODE", value_parser = known::<ServiceMode>(ServiceMode::VALUES))]
+    #[arg(long, value_name = "MODE", value_parser = known::<ServiceMode>(ServiceMode::VALUES, ServiceMode::OPEN))]
     pub service_mode: Option<ServiceMode>,
     /// An extra header on the create request (repeatable), e.g. a tracing id.
     #[arg(long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
@@ -164,22 +187,22 @@ pub struct VideoSettings {
     #[arg(long, value_name = "TEXT")]
     pub negative_prompt: Option<String>,
     /// Video length in seconds.
-    #[arg(long, value_name = "SECONDS", value_parser = known::<VideoDuration>(VideoDuration::VALUES))]
+    #[arg(long, value_name = "SECONDS", value_parser = known::<VideoDuration>(VideoDuration::VALUES, VideoDuration::OPEN))]
     pub duration: Option<VideoDuration>,
     /// Aspect ratio (text-to-video sends 16:9 unless set).
-    #[arg(long, value_name = "RATIO", value_parser = known::<AspectRatio>(AspectRatio::VALUES))]
+    #[arg(long, value_name = "RATIO", value_parser = known::<AspectRatio>(AspectRatio::VALUES, AspectRatio::OPEN))]
     pub aspect_ratio: Option<AspectRatio>,
     /// Quality: std or pro.
-    #[arg(long, value_name = "MODE", value_parser = known::<Mode>(Mode::VALUES))]
+    #[arg(long, value_name = "MODE", value_parser = known::<Mode>(Mode::VALUES, Mode::OPEN))]
     pub mode: Option<Mode>,
     /// Kling model version.
-    #[arg(long, value_name = "VERSION", value_parser = known::<Version>(Version::VALUES))]
+    #[arg(long, value_name = "VERSION", value_parser = known::<Version>(Version::VALUES, Version::OPEN))]
     pub version: Option<Version>,
     /// How closely to follow the prompt, 0 to 1.
     #[arg(long, value_name = "SCALE")]
     pub cfg_scale: Option<f64>,
     /// A camera movement; `simple` takes exactly one --camera-<axis>.
-    #[arg(long, value_name = "TYPE", value_parser = known::<CameraType>(CameraType::VALUES))]
+    #[arg(long, value_name = "TYPE", value_parser = known::<CameraType>(CameraType::VALUES, CameraType::OPEN))]
     pub camera: Option<CameraType>,
     /// Simple camera: move along x (-10 to 10).
     #[arg(
@@ -307,7 +330,7 @@ pub struct LipSyncArgs {
 #[derive(Debug, Args)]
 pub struct EffectArgs {
     /// The effect preset.
-    #[arg(value_parser = known::<Effect>(Effect::VALUES))]
+    #[arg(value_parser = known::<Effect>(Effect::VALUES, Effect::OPEN))]
     pub effect: Effect,
     /// The image: a URL or a local jpg/png/webp file.
     pub image: String,
@@ -355,7 +378,7 @@ pub struct SoundArgs {
     #[arg(long = "video", value_name = "TASK_ID")]
     pub video_task_id: Option<String>,
     /// Length in seconds.
-    #[arg(long, value_name = "SECONDS", value_parser = known::<VideoDuration>(VideoDuration::VALUES))]
+    #[arg(long, value_name = "SECONDS", value_parser = known::<VideoDuration>(VideoDuration::VALUES, VideoDuration::OPEN))]
     pub duration: Option<VideoDuration>,
     /// What to do once the task exists.
     #[command(flatten)]
@@ -399,7 +422,7 @@ pub struct CancelAllArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub before: std::time::SystemTime,
     /// The model whose tasks to cancel.
-    #[arg(long, value_name = "MODEL", default_value = "kling", value_parser = known::<CancelModel>(CancelModel::VALUES))]
+    #[arg(long, value_name = "MODEL", default_value = "kling", value_parser = known::<CancelModel>(CancelModel::VALUES, CancelModel::OPEN))]
     pub model: CancelModel,
 }
 
@@ -504,20 +527,79 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
-/// A parser accepting only the values the spec lists (clap prints the list
-/// on a typo). Unknown values are not offered: the SDK's builders validate
-/// every request and reject them anyway.
-fn known<T>(values: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+/// The parser of an enum flag: help lists the values the spec knows; a
+/// closed enum takes only those (clap prints the list on a typo), an open one
+/// (`x-open-enum`: versions, durations, effects …) also takes a value PiAPI
+/// added after this release, which the SDK sends with a warning.
+fn known<T>(values: &'static [&'static str], open: bool) -> EnumParser<T>
 where
     T: FromStr + Clone + Send + Sync + 'static,
 {
-    // Some enums list "" (unset) as a value; it is not a useful flag value.
-    let listed: Vec<&'static str> = values.iter().copied().filter(|v| !v.is_empty()).collect();
-    PossibleValuesParser::new(listed).try_map(|value: String| {
-        value
-            .parse::<T>()
-            .map_err(|_| format!("`{value}` is not a valid value"))
-    })
+    EnumParser {
+        // Some enums list "" (unset) as a value; it is not a useful flag value.
+        listed: values.iter().copied().filter(|v| !v.is_empty()).collect(),
+        open,
+        marker: std::marker::PhantomData,
+    }
+}
+
+/// See [`known`].
+#[derive(Clone)]
+pub struct EnumParser<T> {
+    listed: Vec<&'static str>,
+    open: bool,
+    marker: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> TypedValueParser for EnumParser<T>
+where
+    T: FromStr + Clone + Send + Sync + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = if self.open {
+            clap::builder::NonEmptyStringValueParser::new().parse_ref(cmd, arg, value)?
+        } else {
+            PossibleValuesParser::new(self.listed.clone()).parse_ref(cmd, arg, value)?
+        };
+        text.parse::<T>().map_err(|_| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("`{text}` is not a valid value\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            self.listed
+                .iter()
+                .map(|v| clap::builder::PossibleValue::new(*v)),
+        ))
+    }
+}
+
+/// `input.NAME=VALUE` into the field's name and JSON value.
+fn parse_set(text: &str) -> Result<(String, serde_json::Value), String> {
+    let (path, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not input.NAME=VALUE"))?;
+    let name = path
+        .trim()
+        .strip_prefix("input.")
+        .filter(|n| !n.is_empty() && !n.contains('.'))
+        .ok_or_else(|| format!("`{path}`: only fields of input can be set (input.NAME)"))?;
+    let value = serde_json::from_str(value).unwrap_or_else(|_| value.to_owned().into());
+    Ok((name.to_owned(), value))
 }
 
 /// `NAME:VALUE` into a header.
@@ -576,10 +658,69 @@ mod tests {
         };
         assert_eq!(args.settings.aspect_ratio, Some(AspectRatio::Portrait9x16));
         assert_eq!(args.settings.duration, Some(VideoDuration::Seconds10));
-        let err = Cli::try_parse_from(["kling", "video", "p", "--mode", "ultra"]).unwrap_err();
+        // Closed enums refuse a value the spec does not list…
+        let err =
+            Cli::try_parse_from(["kling", "video", "p", "--service-mode", "shared"]).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("std") && text.contains("pro"), "{text}");
+        assert!(
+            text.contains("public") && text.contains("private"),
+            "{text}"
+        );
         assert!(Cli::try_parse_from(["kling", "video", "p", "--service-mode", ""]).is_err());
+        // …open ones take a newer value (the SDK sends it with a warning).
+        let newer = Cli::try_parse_from([
+            "kling",
+            "video",
+            "p",
+            "--version",
+            "3.0",
+            "--duration",
+            "15",
+            "--mode",
+            "ultra",
+        ]);
+        let Command::Video(args) = newer.unwrap().command else {
+            panic!("not video")
+        };
+        assert_eq!(args.settings.version.unwrap().as_str(), "3.0");
+        assert_eq!(args.settings.duration.unwrap().as_i64(), 15);
+        assert!(!args.settings.mode.unwrap().is_known());
+        assert!(Cli::try_parse_from(["kling", "video", "p", "--duration", "long"]).is_err());
+        assert!(Cli::try_parse_from(["kling", "video", "p", "--version", ""]).is_err());
+    }
+
+    #[test]
+    fn create_takes_any_task_type_with_input_and_sets() {
+        let cli = Cli::try_parse_from([
+            "kling",
+            "create",
+            "avatar",
+            "--input",
+            r#"{"prompt":"hi"}"#,
+            "--set",
+            "input.image_url=https://e.com/a.png",
+            "--set",
+            "input.count=3",
+            "--model",
+            "kling",
+        ])
+        .unwrap();
+        let Command::Create(args) = cli.command else {
+            panic!("not create")
+        };
+        assert_eq!(args.task_type, "avatar");
+        assert_eq!(
+            args.sets,
+            [
+                (
+                    "image_url".to_owned(),
+                    serde_json::json!("https://e.com/a.png")
+                ),
+                ("count".to_owned(), serde_json::json!(3)),
+            ]
+        );
+        assert!(Cli::try_parse_from(["kling", "create", "x", "--set", "config.a=1"]).is_err());
+        assert!(Cli::try_parse_from(["kling", "create", "x", "--set", "input.a"]).is_err());
     }
 
     #[test]

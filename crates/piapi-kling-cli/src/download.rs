@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use piapi_kling::TaskResult;
-use piapi_kling::models::TaskData;
+use piapi_kling::models::{TaskData, TaskStatus};
 use tokio::io::AsyncWriteExt;
 
 use crate::exit::CliError;
@@ -70,6 +70,15 @@ pub fn wanted(task: &TaskData, covers: bool) -> Vec<Wanted> {
         url: a.url.clone(),
         kind: Kind::Audio,
     }));
+    // A URL in a shape newer than this release: saved (its extension comes
+    // from the URL or the content type), and said to be a guess.
+    for url in &result.guessed_urls {
+        tracing::warn!(task_id = %task.task_id, %url, "media found outside every documented output shape; saving it as a guess");
+        files.push(Wanted {
+            url: url.clone(),
+            kind: Kind::Video,
+        });
+    }
     files
 }
 
@@ -104,8 +113,17 @@ impl Downloader {
         tokio::fs::create_dir_all(dir).await.map_err(|e| {
             CliError::Local(format!("cannot create directory {}: {e}", dir.display()))
         })?;
+        let files = wanted(task, covers);
+        if files.is_empty() && task.status == TaskStatus::Completed {
+            // Exiting 0 with nothing saved would look like success.
+            let output = serde_json::to_string(&task.output).unwrap_or_default();
+            return Err(CliError::NoMedia(format!(
+                "task {} completed, but its output holds no media to download; output as PiAPI sent it: {output}",
+                task.task_id
+            )));
+        }
         let mut written = Vec::new();
-        for (n, file) in wanted(task, covers).iter().enumerate() {
+        for (n, file) in files.iter().enumerate() {
             let stem = format!("{}-{}", task.task_id, n + 1);
             written.push(self.save(dir, &stem, file).await?);
         }

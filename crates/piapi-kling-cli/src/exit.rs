@@ -52,6 +52,9 @@ pub enum CliError {
     Network(String),
     /// A local failure: a file that could not be written, the journal.
     Local(String),
+    /// A completed task whose output holds no media to save; the message
+    /// carries the raw output, so nothing PiAPI sent is hidden.
+    NoMedia(String),
     /// The command already printed its own report (the batch summary); only
     /// the exit code is left to give.
     Reported(Exit),
@@ -68,7 +71,7 @@ impl CliError {
         match self {
             CliError::Sdk(e) => sdk_exit(e),
             CliError::Invalid(_) => Exit::Invalid,
-            CliError::Network(_) => Exit::Api,
+            CliError::Network(_) | CliError::NoMedia(_) => Exit::Api,
             CliError::Local(_) => Exit::Local,
             CliError::Reported(exit) => *exit,
         }

@@ -7,7 +7,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use piapi_kling::models::TaskData;
+use piapi_kling::models::{TaskData, Violation};
 use piapi_kling::{Error, TaskResult};
 use serde_json::{Value, json};
 
@@ -48,6 +48,24 @@ impl Output {
     pub fn note(&self, text: impl AsRef<str>) {
         if !self.json && !self.quiet {
             err_line(text.as_ref());
+        }
+    }
+
+    /// Warnings of the local check (values the spec does not list, sent as
+    /// given): `warning: …` lines on stderr, or `{"event":"warning",…}` JSON
+    /// lines with `--json`; not with `--quiet`.
+    pub fn warnings(&self, warnings: &[Violation]) {
+        for warning in warnings {
+            if self.json {
+                self.event(json!({
+                    "event": "warning",
+                    "path": warning.path,
+                    "rule": warning.rule.name(),
+                    "message": warning.message,
+                }));
+            } else if !self.quiet {
+                err_line(&warning.to_string());
+            }
         }
     }
 
@@ -166,6 +184,13 @@ pub fn task_lines(task: &TaskData) -> Vec<String> {
     }
     lines.extend(result.images.iter().map(|i| format!("image   {}", i.url)));
     lines.extend(result.audio.iter().map(|a| format!("audio   {}", a.url)));
+    // Found outside every documented output shape: shown, and said to be a guess.
+    lines.extend(
+        result
+            .guessed_urls
+            .iter()
+            .map(|u| format!("media?  {u} (found in an undocumented place of the output)")),
+    );
     if task.error.is_error() {
         let mut line = format!("error   code {}: {}", task.error.code, task.error.message);
         if let Some(raw) = task.error.raw_message.as_deref().filter(|r| !r.is_empty()) {
@@ -193,7 +218,9 @@ pub fn error_lines(error: &CliError) -> Vec<String> {
             lines.extend(problems.iter().map(|p| format!("  {p}")));
             lines
         }
-        CliError::Network(message) | CliError::Local(message) => vec![format!("error: {message}")],
+        CliError::Network(message) | CliError::Local(message) | CliError::NoMedia(message) => {
+            vec![format!("error: {message}")]
+        }
         CliError::Reported(_) => Vec::new(),
     }
 }
@@ -287,7 +314,9 @@ pub fn error_json(error: &CliError) -> Value {
             "message": "invalid input",
             "problems": problems,
         }),
-        CliError::Network(message) | CliError::Local(message) => json!({ "message": message }),
+        CliError::Network(message) | CliError::Local(message) | CliError::NoMedia(message) => {
+            json!({ "message": message })
+        }
         CliError::Reported(_) => json!({ "message": "see the report above" }),
     };
     object["kind"] = json!(exit.kind());

@@ -241,16 +241,24 @@ fn effect_and_try_on_take_urls_or_local_files() {
 
 #[test]
 fn unknown_enum_values_are_rejected_with_the_list() {
+    // A closed enum (service mode) refuses a value the spec does not list;
+    // open ones (effects, versions …) take it: see forward_compat.rs.
     let sim = Sim::fast();
     let out = sim
         .kling()
-        .args(["effect", "moonwalk", "https://example.com/cat.png"])
+        .args([
+            "effect",
+            "squish",
+            "https://example.com/cat.png",
+            "--service-mode",
+            "shared",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("squish") && stderr.contains("birthday"),
+        stderr.contains("public") && stderr.contains("private"),
         "{stderr}"
     );
     assert_eq!(sim.creates(), 0);

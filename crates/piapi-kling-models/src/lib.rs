@@ -1,12 +1,22 @@
 //! Typed models of PiAPI's Kling task API, generated from `spec/piapi-kling.yaml`.
 //!
+//! - Nothing PiAPI sends is lost: every struct keeps the fields the spec does
+//!   not list in `extra` and writes them back, so decoding and re-encoding a
+//!   response gives the same JSON.
 //! - Every enum is forward-compatible: the values the spec lists, plus `Unknown`
 //!   holding any other value verbatim, so one new server value never breaks a
-//!   whole response. `as_str`, `ALL`, `Display` and `FromStr` come with each.
+//!   whole response. `as_str`, `ALL`, `OPEN`, `Display` and `FromStr` come with
+//!   each. The create request keeps a task type the spec does not list whole
+//!   ([`CreateTaskRequest::Unknown`]).
+//! - Types are `#[non_exhaustive]`: build them with `new(required…)` or
+//!   `Default`, then `with_<field>(…)`, so a field added to the spec does not
+//!   break your code.
 //! - Request types serialize only what was set: an optional field left `None` is
 //!   never sent.
 //! - [`Validate::validate`] checks every constraint of the spec and returns all
-//!   violations at once, each naming the field and the rule.
+//!   violations at once, each naming the field and the rule. A value an open
+//!   enum (`x-open-enum`) does not list is a warning, not an error
+//!   ([`Validate::report`] has both).
 //!
 //! This crate has no HTTP or async dependencies, so a webhook receiver can
 //! depend on it alone.
@@ -45,7 +55,7 @@ mod types;
 pub use enums::*;
 pub use task::ZERO_TIME;
 pub use types::*;
-pub use validation::{Validate, Violation, Violations};
+pub use validation::{Report, Severity, Validate, Violation, Violations};
 
 /// Support for the generated code; not part of the public API.
 #[doc(hidden)]

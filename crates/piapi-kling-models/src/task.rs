@@ -84,19 +84,21 @@ impl TaskData {
             .unwrap_or(&[])
     }
 
-    /// The finished video: `output.video_url`, else the first work's video
-    /// (watermark-free where given).
+    /// The finished video, wherever PiAPI put it: `output.video_url`, else
+    /// the first work's video (watermark-free where given), else
+    /// `output.video` (Kling 3.0 and omni).
     pub fn video_url(&self) -> Option<&str> {
-        let direct = self
-            .output
-            .as_ref()
-            .and_then(|o| o.video_url.as_deref())
-            .filter(|u| !u.is_empty());
-        direct.or_else(|| {
-            self.works()
-                .iter()
-                .find_map(|w| w.video.as_ref().and_then(MediaResource::best_url))
-        })
+        fn non_empty(url: Option<&String>) -> Option<&str> {
+            url.map(String::as_str).filter(|u| !u.is_empty())
+        }
+        let output = self.output.as_ref();
+        non_empty(output.and_then(|o| o.video_url.as_ref()))
+            .or_else(|| {
+                self.works()
+                    .iter()
+                    .find_map(|w| w.video.as_ref().and_then(MediaResource::best_url))
+            })
+            .or_else(|| non_empty(output.and_then(|o| o.video.as_ref())))
     }
 
     /// Decodes the input echo as the input type of this task's `task_type`,

@@ -3,6 +3,12 @@
 //! The generated `validate_at` methods call the helpers in [`check`]; each broken
 //! rule becomes one [`Violation`] that names the field (as a JSON path such as
 //! `input.elements[0].image_url`) and the rule.
+//!
+//! A violation is an [`Severity::Error`] (a documented hard constraint: sending
+//! it would waste the request) or a [`Severity::Warning`] (something this SDK
+//! does not know, such as a value an open enum does not list yet: PiAPI may
+//! well accept it, so it is sent). [`Validate::validate`] fails on errors only;
+//! [`Validate::report`] returns both.
 
 use std::fmt;
 
@@ -11,14 +17,57 @@ pub trait Validate {
     /// Appends every violation found under `path` (empty for the root) to `out`.
     fn validate_at(&self, path: &str, out: &mut Vec<Violation>);
 
-    /// Checks every constraint and returns all violations at once.
+    /// Checks every constraint and returns all errors at once (warnings are
+    /// not errors; [`Validate::report`] has them).
     fn validate(&self) -> Result<(), Violations> {
+        self.report().into_result(false).map(|_warnings| ())
+    }
+
+    /// Every error and every warning, in the order the fields appear in the spec.
+    fn report(&self) -> Report {
         let mut out = Vec::new();
         self.validate_at("", &mut out);
-        if out.is_empty() {
-            Ok(())
+        Report(out)
+    }
+}
+
+/// How serious a [`Violation`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Severity {
+    /// A documented hard constraint: the request is refused before it is sent.
+    Error,
+    /// Something this SDK does not know (e.g. a value an open enum does not
+    /// list): sent as given, and reported.
+    Warning,
+}
+
+/// Everything [`Validate::report`] found: errors and warnings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report(pub Vec<Violation>);
+
+impl Report {
+    /// The errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Violation> {
+        self.0.iter().filter(|v| v.severity == Severity::Error)
+    }
+
+    /// The warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Violation> {
+        self.0.iter().filter(|v| v.severity == Severity::Warning)
+    }
+
+    /// `Ok(warnings)` when there is no error, else `Err` with the errors; with
+    /// `strict`, warnings count as errors.
+    pub fn into_result(self, strict: bool) -> Result<Vec<Violation>, Violations> {
+        let (errors, warnings): (Vec<Violation>, Vec<Violation>) = self
+            .0
+            .into_iter()
+            .partition(|v| strict || v.severity == Severity::Error);
+        if errors.is_empty() {
+            Ok(warnings)
         } else {
-            Err(Violations(out))
+            Err(Violations(errors))
         }
     }
 }
@@ -97,16 +146,32 @@ pub struct Violation {
     pub rule: Rule,
     /// What is wrong, for people.
     pub message: String,
+    /// An error (refused) or a warning (sent anyway).
+    pub severity: Severity,
 }
 
 impl Violation {
-    /// A violation of `rule` at `path`.
+    /// An error: `rule` is broken at `path`.
     pub fn new(path: impl Into<String>, rule: Rule, message: impl Into<String>) -> Self {
         Violation {
             path: path.into(),
             rule,
             message: message.into(),
+            severity: Severity::Error,
         }
+    }
+
+    /// A warning about `rule` at `path`: the value is sent as given.
+    pub fn warning(path: impl Into<String>, rule: Rule, message: impl Into<String>) -> Self {
+        Violation {
+            severity: Severity::Warning,
+            ..Violation::new(path, rule, message)
+        }
+    }
+
+    /// True for a warning.
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
     }
 }
 
@@ -117,7 +182,8 @@ impl fmt::Display for Violation {
         } else {
             &self.path
         };
-        write!(f, "{path}: {} ({})", self.message, self.rule.name())
+        let level = if self.is_warning() { "warning: " } else { "" };
+        write!(f, "{level}{path}: {} ({})", self.message, self.rule.name())
     }
 }
 
@@ -334,7 +400,9 @@ pub mod check {
         }
     }
 
-    /// The enum value is one the spec documents.
+    /// The enum value is one the spec documents: an error for a closed enum,
+    /// a warning (the value is sent) for an open one.
+    #[allow(clippy::too_many_arguments)]
     pub fn known(
         out: &mut Vec<Violation>,
         path: &str,
@@ -342,14 +410,26 @@ pub mod check {
         known: bool,
         value: &dyn std::fmt::Display,
         allowed: &[&str],
+        open: bool,
     ) {
         if !known {
             let allowed: Vec<String> = allowed.iter().map(|v| format!("`{v}`")).collect();
-            out.push(Violation::new(
-                join(path, field),
-                Rule::Enum,
-                format!("`{value}` is not one of {}", allowed.join(", ")),
-            ));
+            let allowed = allowed.join(", ");
+            out.push(if open {
+                Violation::warning(
+                    join(path, field),
+                    Rule::Enum,
+                    format!(
+                        "`{value}` is not one of the values this SDK knows ({allowed}); it is sent as given"
+                    ),
+                )
+            } else {
+                Violation::new(
+                    join(path, field),
+                    Rule::Enum,
+                    format!("`{value}` is not one of {allowed}"),
+                )
+            });
         }
     }
 

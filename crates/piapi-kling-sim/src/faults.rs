@@ -52,8 +52,13 @@ pub struct Faults {
     /// Run the operation, then answer `status: "queued"` and
     /// `task_type: "future_type"` in task bodies.
     pub unknown_enum_rate: f64,
-    /// Run the operation, then add fields the spec does not know to the body.
+    /// Run the operation, then add fields the spec does not know to every
+    /// object of the body, nested ones included.
     pub extra_fields_rate: f64,
+    /// Run the operation, then answer a task body in a shape newer than the
+    /// spec: `task_type: "omni_video_generation"` and the results moved to
+    /// `output.video` (Kling 3.0 / omni), the other output fields dropped.
+    pub new_shape_rate: f64,
     /// Seed of the random draws; the same seed and request sequence give
     /// the same faults.
     pub seed: u64,
@@ -72,6 +77,7 @@ impl Faults {
             && self.malformed_body_rate <= 0.0
             && self.unknown_enum_rate <= 0.0
             && self.extra_fields_rate <= 0.0
+            && self.new_shape_rate <= 0.0
     }
 
     fn applies_to(&self, method: &Method) -> bool {
@@ -104,10 +110,10 @@ pub(crate) struct FaultPlan {
     pub malformed: bool,
     pub unknown_enum: bool,
     pub extra_fields: bool,
+    pub new_shape: bool,
 }
 
-const HEADER_VALUES: &str =
-    "500, 502, 503, 504, 429, drop, truncate, malformed, unknown-enum, extra-fields, delay=<ms>";
+const HEADER_VALUES: &str = "500, 502, 503, 504, 429, drop, truncate, malformed, unknown-enum, extra-fields, new-shape, delay=<ms>";
 
 impl FaultPlan {
     /// Parses `x-sim-fault`; an unknown token is an error so that a typo in a
@@ -129,6 +135,7 @@ impl FaultPlan {
                 "malformed" => plan.malformed = true,
                 "unknown-enum" => plan.unknown_enum = true,
                 "extra-fields" => plan.extra_fields = true,
+                "new-shape" => plan.new_shape = true,
                 _ => match token.strip_prefix("delay=").map(str::parse::<u64>) {
                     Some(Ok(ms)) => plan.delay = Some(Duration::from_millis(ms)),
                     _ => {
@@ -143,7 +150,7 @@ impl FaultPlan {
     }
 
     fn changes_body(&self) -> bool {
-        self.truncate || self.malformed || self.unknown_enum || self.extra_fields
+        self.truncate || self.malformed || self.unknown_enum || self.extra_fields || self.new_shape
     }
 }
 
@@ -186,7 +193,7 @@ impl FaultInjector {
         }
         // Always the same number of draws per request, so one request's
         // outcome never shifts the draws of the next.
-        let draws: [f64; 9] = {
+        let draws: [f64; 10] = {
             let mut rng = self.rng.lock();
             std::array::from_fn(|_| rng.next_f64())
         };
@@ -217,6 +224,7 @@ impl FaultInjector {
             malformed: hit(draws[6], faults.malformed_body_rate),
             unknown_enum: hit(draws[7], faults.unknown_enum_rate),
             extra_fields: hit(draws[8], faults.extra_fields_rate),
+            new_shape: hit(draws[9], faults.new_shape_rate),
         })
     }
 }
@@ -231,9 +239,12 @@ pub(crate) async fn apply_after(plan: &FaultPlan, response: Response) -> Respons
         .await
         .map(|b| b.to_vec())
         .unwrap_or_default();
-    if (plan.unknown_enum || plan.extra_fields)
+    if (plan.unknown_enum || plan.extra_fields || plan.new_shape)
         && let Ok(mut value) = serde_json::from_slice::<Value>(&bytes)
     {
+        if plan.new_shape {
+            inject_new_shape(&mut value);
+        }
         if plan.unknown_enum {
             inject_unknown_enums(&mut value);
         }
@@ -275,20 +286,50 @@ fn inject_unknown_enums(value: &mut Value) {
     }
 }
 
-/// Fields the spec does not know, at the top level and inside `data`,
-/// `data.meta` and `data.output` where those are objects.
-fn inject_extra_fields(value: &mut Value) {
-    let extra = json!({"injected_by": "piapi-kling-sim", "version": 2});
-    if let Some(top) = value.as_object_mut() {
-        top.insert("sim_extra".into(), extra.clone());
+/// The body of a newer API generation: the task's media URL moved to
+/// `output.video` (as Kling 3.0 and omni answer), under a task type the spec
+/// does not list.
+fn inject_new_shape(value: &mut Value) {
+    let Some(data) = value.get_mut("data").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if data.contains_key("task_type") {
+        data.insert("task_type".into(), json!("omni_video_generation"));
     }
+    if let Some(output) = data.get_mut("output").filter(|o| o.is_object()) {
+        let video = output
+            .pointer("/works/0/video/resource_without_watermark")
+            .or_else(|| output.pointer("/works/0/image/resource_without_watermark"))
+            .or_else(|| output.pointer("/works/0/audio/resource_without_watermark"))
+            .or_else(|| output.get("video_url"))
+            .cloned()
+            .unwrap_or_else(|| json!(""));
+        *output = json!({ "video": video });
+    }
+}
+
+/// Fields the spec does not know: a `sim_extra` object in every object of
+/// the body (nested ones and array items too, but not inside the free-form
+/// `input` echo), and a plain field in `data`.
+fn inject_extra_fields(value: &mut Value) {
+    fn every_object(value: &mut Value, extra: &Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map.iter_mut() {
+                    if key != "input" {
+                        every_object(inner, extra);
+                    }
+                }
+                map.insert("sim_extra".into(), extra.clone());
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| every_object(v, extra)),
+            _ => {}
+        }
+    }
+    let extra = json!({"injected_by": "piapi-kling-sim", "version": 2});
+    every_object(value, &extra);
     if let Some(data) = value.get_mut("data").and_then(Value::as_object_mut) {
         data.insert("sim_extra_field".into(), json!("extra"));
-        for key in ["meta", "output"] {
-            if let Some(inner) = data.get_mut(key).and_then(Value::as_object_mut) {
-                inner.insert("sim_extra".into(), extra.clone());
-            }
-        }
     }
 }
 
@@ -395,5 +436,19 @@ mod tests {
         assert_eq!(v["data"]["task_type"], "future_type");
         assert_eq!(v["data"]["meta"]["sim_extra"]["version"], 2);
         assert!(v["sim_extra"].is_object() && v["data"]["sim_extra_field"] == "extra");
+    }
+
+    #[test]
+    fn extra_fields_reach_nested_objects_and_new_shapes_move_the_video() {
+        let mut v = json!({"data": {"task_type": "video_generation", "input": {"prompt": "p"},
+            "output": {"video_url": "http://h/v.mp4", "works": [{"video": {"resource": "http://h/w.mp4",
+            "resource_without_watermark": "http://h/v.mp4"}}]}}});
+        let mut nested = v.clone();
+        inject_extra_fields(&mut nested);
+        assert!(nested["data"]["output"]["works"][0]["video"]["sim_extra"].is_object());
+        assert!(nested["data"]["input"].get("sim_extra").is_none());
+        inject_new_shape(&mut v);
+        assert_eq!(v["data"]["task_type"], "omni_video_generation");
+        assert_eq!(v["data"]["output"], json!({"video": "http://h/v.mp4"}));
     }
 }

@@ -59,15 +59,22 @@ struct Args {
     /// Probability of unknown enum values in task bodies.
     #[arg(long, default_value_t = 0.0)]
     unknown_enum_rate: f64,
-    /// Probability of extra unknown fields in bodies.
+    /// Probability of extra unknown fields in every object of bodies.
     #[arg(long, default_value_t = 0.0)]
     extra_fields_rate: f64,
+    /// Probability of a task body in a newer shape (an unknown task type,
+    /// the video in `output.video`).
+    #[arg(long, default_value_t = 0.0)]
+    new_shape_rate: f64,
     /// Added latency per answer, uniform in MIN-MAX milliseconds (e.g. 20-200).
     #[arg(long, value_name = "MIN-MAX", value_parser = parse_latency)]
     latency_ms: Option<(Duration, Duration)>,
     /// Seed of the random faults.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
+    /// Accept task types the spec does not list, run as standard videos.
+    #[arg(long)]
+    accept_unknown_task_types: bool,
     /// Restrict random faults to these methods (comma-separated, e.g. POST,DELETE).
     #[arg(long, value_delimiter = ',')]
     fault_methods: Option<Vec<String>>,
@@ -104,6 +111,7 @@ async fn main() -> std::io::Result<()> {
         malformed_body_rate: args.malformed_body_rate,
         unknown_enum_rate: args.unknown_enum_rate,
         extra_fields_rate: args.extra_fields_rate,
+        new_shape_rate: args.new_shape_rate,
         seed: args.fault_seed,
         methods: args.fault_methods,
     };
@@ -112,7 +120,8 @@ async fn main() -> std::io::Result<()> {
         .speed(args.speed)
         .max_tasks(args.max_tasks)
         .faults(faults)
-        .bind(SocketAddr::new(args.host, args.port));
+        .bind(SocketAddr::new(args.host, args.port))
+        .accept_unknown_task_types(args.accept_unknown_task_types);
     if let Some(cap) = args.concurrency_cap {
         builder = builder.concurrency_cap(cap);
     }

@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use piapi_kling_models::{
-    MediaResource, Model, TaskData, TaskError, TaskMeta, TaskOutput, TaskUsage, TaskWork, ZERO_TIME,
+    MediaResource, Model, TaskConfig, TaskData, TaskError, TaskMeta, TaskOutput, TaskUsage,
+    TaskWork, ZERO_TIME,
 };
 
 use crate::lifecycle::{Media, Phase, Task};
@@ -26,98 +27,85 @@ pub(crate) fn render(task: &Task, now: Instant, clock: &Clock, base_url: &str) -
         Phase::Failed { started, ended, .. } => (started.map_or_else(zero, wall), wall(ended)),
     };
     let completed = matches!(phase, Phase::Completed { .. });
-    let meta = TaskMeta {
-        created_at: Some(wall(task.created)),
-        started_at: Some(started_at),
-        ended_at: Some(ended_at),
-        usage: Some(TaskUsage {
-            r#type: Some("point".to_owned()),
-            frozen: Some(task.frozen),
-            // Billing: consumed on completion, released on failure or cancel.
-            consume: Some(if completed { task.frozen } else { 0 }),
-        }),
-        is_using_private_pool: Some(task.private_pool),
-    };
+    let usage = TaskUsage::default()
+        .with_type("point")
+        .with_frozen(task.frozen)
+        // Billing: consumed on completion, released on failure or cancel.
+        .with_consume(if completed { task.frozen } else { 0 });
+    let meta = TaskMeta::default()
+        .with_created_at(wall(task.created))
+        .with_started_at(started_at)
+        .with_ended_at(ended_at)
+        .with_usage(usage)
+        .with_is_using_private_pool(task.private_pool);
     let error = match phase {
-        Phase::Failed { failure, .. } => TaskError {
-            code: failure.code(),
-            message: failure.message().to_owned(),
-            raw_message: Some(failure.raw_message().to_owned()),
-            detail: None,
-        },
-        _ => TaskError {
-            code: 0,
-            message: String::new(),
-            raw_message: Some(String::new()),
-            detail: None,
-        },
+        Phase::Failed { failure, .. } => TaskError::new(failure.code(), failure.message())
+            .with_raw_message(failure.raw_message()),
+        _ => TaskError::new(0, "").with_raw_message(""),
     };
-    TaskData {
-        task_id: task.id.to_string(),
-        model: Model::Kling,
-        task_type: task.task_type.clone(),
-        status: phase.status(),
-        config: Some(task.config.clone()),
-        input: serde_json::from_str(&task.input).unwrap_or_default(),
-        output: Some(output(task, phase, base_url)),
+    let mut data = TaskData::new(
+        task.id.to_string(),
+        Model::Kling,
+        task.task_type.clone(),
+        phase.status(),
+        serde_json::from_str(&task.input).unwrap_or_default(),
         meta,
-        detail: None,
-        logs: Some(Vec::new()),
         error,
-    }
+    )
+    .with_config(TaskConfig::clone(&task.config))
+    .with_output(output(task, phase, base_url))
+    .with_logs([]);
+    data.detail = None;
+    data
 }
 
 fn output(task: &Task, phase: Phase, base_url: &str) -> TaskOutput {
     match phase {
-        Phase::Processing { .. } => TaskOutput {
-            video_url: Some(String::new()),
-            r#type: Some(task.kling_type.to_owned()),
-            status: Some(KLING_SUBMITTED),
-            works: Some(Vec::new()),
-        },
+        Phase::Processing { .. } => TaskOutput::default()
+            .with_video_url("")
+            .with_type(task.kling_type)
+            .with_status(KLING_SUBMITTED)
+            .with_works([]),
         Phase::Completed { .. } => completed(task, base_url),
-        _ => TaskOutput {
-            video_url: Some(String::new()),
-            r#type: Some(String::new()),
-            status: Some(0),
-            works: None,
-        },
+        _ => TaskOutput::default()
+            .with_video_url("")
+            .with_type("")
+            .with_status(0),
     }
 }
 
 fn completed(task: &Task, base_url: &str) -> TaskOutput {
     let dir = format!("{base_url}/media/{}", task.id);
-    let work = |content_type: Option<&str>| TaskWork {
-        status: Some(KLING_DONE),
-        r#type: Some(task.kling_type.to_owned()),
-        content_type: content_type.map(str::to_owned),
-        ..TaskWork::default()
+    let work = |content_type: Option<&str>| {
+        let work = TaskWork::default()
+            .with_status(KLING_DONE)
+            .with_type(task.kling_type);
+        match content_type {
+            Some(content_type) => work.with_content_type(content_type),
+            None => work,
+        }
     };
     // `resource` stands for Kling's watermarked CDN copy and
     // `resource_without_watermark` for PiAPI's clean copy; both are served.
-    let resource = |file: &str, width: i64, height: i64, ms: i64| MediaResource {
-        resource: Some(format!("{dir}/{file}?watermark=1")),
-        resource_without_watermark: Some(format!("{dir}/{file}")),
-        height: Some(height),
-        width: Some(width),
-        duration: Some(ms),
+    let resource = |file: &str, width: i64, height: i64, ms: i64| {
+        MediaResource::default()
+            .with_resource(format!("{dir}/{file}?watermark=1"))
+            .with_resource_without_watermark(format!("{dir}/{file}"))
+            .with_height(height)
+            .with_width(width)
+            .with_duration(ms)
     };
     let (video_url, works) = match task.media {
         Media::Video { width, height, ms } => {
             let video = resource("video.mp4", width, height, ms);
-            let cover = MediaResource {
-                resource: Some(format!("{dir}/cover.png")),
-                resource_without_watermark: Some(String::new()),
-                height: Some(height),
-                width: Some(width),
-                duration: Some(0),
-            };
+            let cover = MediaResource::default()
+                .with_resource(format!("{dir}/cover.png"))
+                .with_resource_without_watermark("")
+                .with_height(height)
+                .with_width(width)
+                .with_duration(0);
             let url = video.resource_without_watermark.clone();
-            let work = TaskWork {
-                cover: Some(cover),
-                video: Some(video),
-                ..work(None)
-            };
+            let work = work(None).with_cover(cover).with_video(video);
             (url.unwrap_or_default(), vec![work])
         }
         Media::Images {
@@ -126,27 +114,29 @@ fn completed(task: &Task, base_url: &str) -> TaskOutput {
             height,
         } => {
             let works = (0..count)
-                .map(|i| TaskWork {
-                    image: Some(resource(&format!("image-{i}.png"), width, height, 0)),
-                    ..work(Some("image"))
+                .map(|i| {
+                    work(Some("image")).with_image(resource(
+                        &format!("image-{i}.png"),
+                        width,
+                        height,
+                        0,
+                    ))
                 })
                 .collect();
             (String::new(), works)
         }
         Media::Audio { count, ms } => {
             let works = (0..count)
-                .map(|i| TaskWork {
-                    audio: Some(resource(&format!("audio-{i}.wav"), 0, 0, ms)),
-                    ..work(Some("audio"))
+                .map(|i| {
+                    work(Some("audio")).with_audio(resource(&format!("audio-{i}.wav"), 0, 0, ms))
                 })
                 .collect();
             (String::new(), works)
         }
     };
-    TaskOutput {
-        video_url: Some(video_url),
-        r#type: Some(task.kling_type.to_owned()),
-        status: Some(KLING_DONE),
-        works: Some(works),
-    }
+    TaskOutput::default()
+        .with_video_url(video_url)
+        .with_type(task.kling_type)
+        .with_status(KLING_DONE)
+        .with_works(works)
 }

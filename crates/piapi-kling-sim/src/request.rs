@@ -3,7 +3,7 @@
 
 use piapi_kling_models::{
     AiTryOnRequest, CreateTaskRequest, EffectsRequest, ExtendVideoRequest, LipSyncRequest,
-    SoundRequest, TaskConfig, VideoGenerationRequest,
+    SoundRequest, UnknownCreateTaskRequest, VideoGenerationRequest,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -30,8 +30,12 @@ pub(crate) fn decode<T: DeserializeOwned>(value: Value) -> Result<T, String> {
 /// Decodes a create body. `task_type` is looked at first so that an unknown
 /// value gets a message listing the allowed ones (serde's internally tagged
 /// enums would only say "unknown variant"), and each variant is decoded on its
-/// own so that errors carry a path.
-pub(crate) fn decode_create(value: Value) -> Result<CreateTaskRequest, String> {
+/// own so that errors carry a path. A task type the spec does not list is
+/// accepted (as `Unknown`) only when `accept_unknown` says so.
+pub(crate) fn decode_create(
+    value: Value,
+    accept_unknown: bool,
+) -> Result<CreateTaskRequest, String> {
     let Some(object) = value.as_object() else {
         return Err("(body): must be a JSON object".to_owned());
     };
@@ -64,6 +68,7 @@ pub(crate) fn decode_create(value: Value) -> Result<CreateTaskRequest, String> {
         "effects" => decode::<EffectsRequest>(value)?.into(),
         "ai_try_on" => decode::<AiTryOnRequest>(value)?.into(),
         "sound" => decode::<SoundRequest>(value)?.into(),
+        _ if accept_unknown => decode::<UnknownCreateTaskRequest>(value)?.into(),
         other => {
             return Err(format!(
                 "task_type: `{other}` is not one of {} (enum)",
@@ -168,40 +173,16 @@ fn dotted(path: &[Step]) -> String {
 pub(crate) trait CreateParts {
     /// The request's input, as the models crate serializes it (only what was set).
     fn input_map(&self) -> Map<String, Value>;
-    /// The request's config, if sent.
-    fn config(&self) -> Option<&TaskConfig>;
     /// The `origin_task_id` of the task types that build on another task.
     fn origin_task_id(&self) -> Option<&str>;
 }
 
-fn to_map<T: serde::Serialize>(input: &T) -> Map<String, Value> {
-    match serde_json::to_value(input) {
-        Ok(Value::Object(map)) => map,
-        // Every input type is a struct, which serializes to an object.
-        _ => Map::new(),
-    }
-}
-
 impl CreateParts for CreateTaskRequest {
     fn input_map(&self) -> Map<String, Value> {
-        match self {
-            CreateTaskRequest::VideoGeneration(r) => to_map(&r.input),
-            CreateTaskRequest::ExtendVideo(r) => to_map(&r.input),
-            CreateTaskRequest::LipSync(r) => to_map(&r.input),
-            CreateTaskRequest::Effects(r) => to_map(&r.input),
-            CreateTaskRequest::AiTryOn(r) => to_map(&r.input),
-            CreateTaskRequest::Sound(r) => to_map(&r.input),
-        }
-    }
-
-    fn config(&self) -> Option<&TaskConfig> {
-        match self {
-            CreateTaskRequest::VideoGeneration(r) => r.config.as_ref(),
-            CreateTaskRequest::ExtendVideo(r) => r.config.as_ref(),
-            CreateTaskRequest::LipSync(r) => r.config.as_ref(),
-            CreateTaskRequest::Effects(r) => r.config.as_ref(),
-            CreateTaskRequest::AiTryOn(r) => r.config.as_ref(),
-            CreateTaskRequest::Sound(r) => r.config.as_ref(),
+        match self.input_json() {
+            Value::Object(map) => map,
+            // Every input type is a struct, which serializes to an object.
+            _ => Map::new(),
         }
     }
 
@@ -222,8 +203,11 @@ mod tests {
 
     #[test]
     fn unknown_task_type_lists_the_allowed_values() {
-        let err = decode_create(json!({"model": "kling", "task_type": "future_type", "input": {}}))
-            .unwrap_err();
+        let err = decode_create(
+            json!({"model": "kling", "task_type": "future_type", "input": {}}),
+            false,
+        )
+        .unwrap_err();
         assert!(
             err.starts_with("task_type: `future_type` is not one of"),
             "{err}"
@@ -232,10 +216,10 @@ mod tests {
             err.contains("`ai_try_on`") && err.ends_with("(enum)"),
             "{err}"
         );
-        let err = decode_create(json!({"model": "kling", "input": {}})).unwrap_err();
+        let err = decode_create(json!({"model": "kling", "input": {}}), false).unwrap_err();
         assert!(err.starts_with("task_type: is required"), "{err}");
         assert!(
-            decode_create(json!([1]))
+            decode_create(json!([1]), false)
                 .unwrap_err()
                 .contains("JSON object")
         );
@@ -243,43 +227,61 @@ mod tests {
 
     #[test]
     fn decode_errors_carry_the_field_path() {
-        let err = decode_create(json!({"model": "kling", "task_type": "video_generation",
-                                       "input": {"prompt": 5}}))
+        let err = decode_create(
+            json!({"model": "kling", "task_type": "video_generation", "input": {"prompt": 5}}),
+            false,
+        )
         .unwrap_err();
         assert!(err.starts_with("input.prompt: invalid type"), "{err}");
-        let err =
-            decode_create(json!({"model": "kling", "task_type": "extend_video", "input": {}}))
-                .unwrap_err();
+        let err = decode_create(
+            json!({"model": "kling", "task_type": "extend_video", "input": {}}),
+            false,
+        )
+        .unwrap_err();
         assert!(err.contains("missing field `origin_task_id`"), "{err}");
     }
 
     #[test]
-    fn nulls_are_refused_for_known_fields_only() {
-        let strict = |v: Value| decode_strict(v, decode_create);
-        let err = strict(json!({"model": "kling", "task_type": "sound",
-                                "input": {"prompt": "x"}, "config": {"service_mode": null}}))
+    fn unknown_task_types_are_accepted_when_asked() {
+        let body = json!({"model": "kling-next", "task_type": "future_type",
+                          "input": {"prompt": "x", "new_knob": 3}, "extra_top": true});
+        let req = decode_create(body.clone(), true).unwrap();
+        assert!(!req.is_known());
+        assert_eq!(req.task_type(), "future_type");
+        assert_eq!(req.input_map()["new_knob"], 3);
+        assert_eq!(serde_json::to_value(&req).unwrap(), body);
+    }
+
+    #[test]
+    fn null_means_unset_in_optional_fields() {
+        let req = decode_create(
+            json!({"model": "kling", "task_type": "effects",
+                   "input": {"image_url": "https://e.com/a.png", "effect": "squish",
+                             "professional_mode": null, "prompt": null}}),
+            false,
+        )
+        .unwrap();
+        assert!(req.input_map().get("professional_mode").is_none());
+        let err = decode_create(
+            json!({"model": "kling", "task_type": "effects",
+                   "input": {"image_url": null, "effect": "squish"}}),
+            false,
+        )
         .unwrap_err();
-        assert_eq!(err, "config.service_mode: must not be null (type)");
-        let err = strict(json!({"model": "kling", "task_type": "effects",
-            "input": {"image_url": "https://e.com/a.png", "effect": "squish", "professional_mode": null}}))
-        .unwrap_err();
-        assert_eq!(err, "input.professional_mode: must not be null (type)");
-        let ok = strict(
-            json!({"model": "kling", "task_type": "sound", "input": {"prompt": "x"},
-                               "extra": [1, null], "a/b~": null}),
-        );
-        assert!(ok.is_ok(), "{ok:?}");
         assert!(
-            strict(json!({"model": "kling", "task_type": "sound", "input": {"prompt": "x"}}))
-                .is_ok()
+            err.starts_with("input.image_url: invalid type: null"),
+            "{err}"
         );
     }
 
     #[test]
     fn parts_expose_input_config_and_origin() {
-        let req = decode_create(json!({"model": "kling", "task_type": "sound",
+        let req = decode_create(
+            json!({"model": "kling", "task_type": "sound",
             "input": {"prompt": "violin", "origin_task_id": "abc"},
-            "config": {"webhook_config": {"endpoint": "http://127.0.0.1:1/h"}}}))
+            "config": {"webhook_config": {"endpoint": "http://127.0.0.1:1/h"}}}),
+            false,
+        )
         .unwrap();
         assert_eq!(req.origin_task_id(), Some("abc"));
         assert_eq!(req.input_map()["prompt"], "violin");

@@ -49,6 +49,7 @@ pub struct SimulatorBuilder {
     initial_credits: i64,
     request_log_capacity: usize,
     upload_capacity_bytes: usize,
+    accept_unknown_task_types: bool,
 }
 
 impl Default for SimulatorBuilder {
@@ -65,6 +66,7 @@ impl Default for SimulatorBuilder {
             initial_credits: 100_000_000_000,
             request_log_capacity: 100_000,
             upload_capacity_bytes: 256 * 1024 * 1024,
+            accept_unknown_task_types: false,
         }
     }
 }
@@ -138,6 +140,15 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Accept a `task_type` the spec does not list (default: refused with 400,
+    /// as PiAPI refuses a type it does not have) and run it as a standard
+    /// video task: for testing that clients can send task types newer than
+    /// their models.
+    pub fn accept_unknown_task_types(mut self, accept: bool) -> Self {
+        self.accept_unknown_task_types = accept;
+        self
+    }
+
     /// Binds and starts serving in the background. Must be called inside a
     /// Tokio runtime, which then runs the server.
     pub async fn start(self) -> io::Result<RunningSimulator> {
@@ -166,6 +177,7 @@ impl SimulatorBuilder {
             base_url: base_url.clone(),
             initial_credits: self.initial_credits,
             account_id: format!("sim-{}", Uuid::new_v4().simple()),
+            accept_unknown_task_types: self.accept_unknown_task_types,
         };
         let state = Arc::new(AppState::new(
             settings,

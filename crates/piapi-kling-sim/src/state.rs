@@ -36,6 +36,7 @@ pub(crate) struct Settings {
     pub base_url: String,
     pub initial_credits: i64,
     pub account_id: String,
+    pub accept_unknown_task_types: bool,
 }
 
 pub(crate) struct AppState {
@@ -154,7 +155,7 @@ impl AppState {
             task_type: plan.task_type,
             input,
             private_pool: matches!(config.service_mode, Some(ServiceMode::Private)),
-            config,
+            config: Box::new(config),
             created: now,
             pending_at: admitted.then_some(now),
             queue: plan.queue,

@@ -69,10 +69,7 @@ mod tests {
             TaskMeta::default(),
             TaskError::new(0, ""),
         );
-        data.output = Some(TaskOutput {
-            status: Some(0),
-            ..TaskOutput::default()
-        });
+        data.output = Some(TaskOutput::default().with_status(0));
         let value = task_response(data);
         assert_eq!(value["data"]["output"]["works"], Value::Null);
         assert!(

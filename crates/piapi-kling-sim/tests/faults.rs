@@ -197,8 +197,8 @@ async fn server_wide_rates_are_seeded_reproducible_and_changeable() {
     };
     let first = Api::start(Simulator::builder().speed(1000.0).faults(faults.clone())).await;
     let second = Api::start(Simulator::builder().speed(1000.0).faults(faults)).await;
-    let a = create_statuses(&first, 40).await;
-    let b = create_statuses(&second, 40).await;
+    let a = create_statuses(&first, 60).await;
+    let b = create_statuses(&second, 60).await;
     assert_eq!(a, b, "same seed, same faults");
     for kind in [0, 1, 200, 429, 500, 503] {
         assert!(a.contains(&kind), "{kind} never happened in {a:?}");

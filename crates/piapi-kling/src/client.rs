@@ -15,7 +15,9 @@ use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use tokio::time::Instant;
 
-use crate::builders::{Effects, ExtendVideo, ImageToVideo, LipSync, Sound, TextToVideo, TryOn};
+use crate::builders::{
+    CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, Sound, TextToVideo, TryOn,
+};
 use crate::config::ClientBuilder;
 use crate::error::{Error, Result};
 use crate::handle::TaskHandle;
@@ -61,6 +63,8 @@ pub(crate) struct Inner {
     pub(crate) wait: WaitPolicy,
     /// Bounds the HTTP requests in flight (one permit per attempt).
     pub(crate) requests: Arc<tokio::sync::Semaphore>,
+    /// Warnings of the local check are errors ([`ClientBuilder::strict`]).
+    pub(crate) strict: bool,
     /// Bounds the creates in flight (one permit per create, uploads included).
     pub(crate) creates: tokio::sync::Semaphore,
 }
@@ -138,8 +142,8 @@ impl Client {
     }
 
     /// Turns `image` into a video with a Kling effect preset.
-    pub fn effect(&self, image: impl Into<MediaSource>, effect: Effect) -> Effects {
-        Effects::new(self.clone(), image.into(), effect)
+    pub fn effect(&self, image: impl Into<MediaSource>, effect: impl Into<Effect>) -> Effects {
+        Effects::new(self.clone(), image.into(), effect.into())
     }
 
     /// Virtual try-on on the person in `model_image`; add `.dress()` or
@@ -153,14 +157,55 @@ impl Client {
         Sound::new(self.clone())
     }
 
+    /// A builder around any create request, typed or decoded from JSON, of
+    /// any task type (one the spec does not list is sent as given, with a
+    /// warning): the same webhook, service-mode, header and `.extra()`
+    /// options as the named builders.
+    ///
+    /// ```no_run
+    /// # async fn run(client: piapi_kling::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let request: piapi_kling::CreateTaskRequest = serde_json::from_value(serde_json::json!({
+    ///     "model": "kling", "task_type": "avatar",
+    ///     "input": {"image_url": "https://example.com/face.png", "audio_url": "https://example.com/hi.mp3"}
+    /// }))?;
+    /// let handle = client.custom(request).send().await?;
+    /// for warning in handle.warnings() {
+    ///     eprintln!("{warning}");
+    /// }
+    /// let result = handle.wait().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn custom(&self, request: impl Into<CreateTaskRequest>) -> CustomTask {
+        CustomTask::new(self.clone(), request.into())
+    }
+
     // ------------------------------------------------------------ tasks
 
-    /// Creates a task from a raw request, after checking it with
-    /// [`Validate::validate`]. Every URL must already be a URL.
+    /// Creates a task from a raw request, after checking what the spec knows
+    /// of it ([`Validate::report`]): errors refuse it, warnings (a value an
+    /// open enum does not list, a task type the spec does not know) are
+    /// logged and kept on the handle ([`TaskHandle::warnings`]). Any task
+    /// type can be sent: an unknown one is checked for its envelope and
+    /// config and sent as given. Every URL must already be a URL.
     pub async fn create(&self, request: impl Into<CreateTaskRequest>) -> Result<TaskHandle> {
         let request = request.into();
-        request.validate().map_err(Error::Validation)?;
-        self.send_create(&request, &HeaderMap::new()).await
+        let warnings = self.review(&request).map_err(Error::Validation)?;
+        self.send_create(&request, &HeaderMap::new(), warnings)
+            .await
+    }
+
+    /// The local check of a create request: `Ok(warnings)` (each logged), or
+    /// the errors; with [`ClientBuilder::strict`](crate::ClientBuilder::strict),
+    /// warnings are errors.
+    pub(crate) fn review(
+        &self,
+        request: &CreateTaskRequest,
+    ) -> std::result::Result<Vec<Violation>, Violations> {
+        let warnings = request.report().into_result(self.inner.strict)?;
+        for warning in &warnings {
+            tracing::warn!(path = %warning.path, rule = warning.rule.name(), "{}", warning.message);
+        }
+        Ok(warnings)
     }
 
     /// Creates a task from a raw request without checking it locally: for a
@@ -170,13 +215,15 @@ impl Client {
         &self,
         request: impl Into<CreateTaskRequest>,
     ) -> Result<TaskHandle> {
-        self.send_create(&request.into(), &HeaderMap::new()).await
+        self.send_create(&request.into(), &HeaderMap::new(), Vec::new())
+            .await
     }
 
     pub(crate) async fn send_create(
         &self,
         request: &CreateTaskRequest,
         headers: &HeaderMap,
+        warnings: Vec<Violation>,
     ) -> Result<TaskHandle> {
         let webhook_secret = config_secret(request);
         let secrets: Vec<&str> = webhook_secret.into_iter().collect();
@@ -199,7 +246,12 @@ impl Client {
         span.in_scope(|| {
             tracing::info!(task_id = %task.task_id, task_type = %task.task_type, status = %task.status, "task created");
         });
-        Ok(TaskHandle::created(self.clone(), task, Instant::now()))
+        Ok(TaskHandle::created(
+            self.clone(),
+            task,
+            warnings,
+            Instant::now(),
+        ))
     }
 
     /// The generated client, sending `headers` too (never in place of the key
@@ -390,16 +442,8 @@ fn check_task_id(task_id: &str) -> Result<()> {
 
 /// The webhook secret of a create request, to keep it out of errors.
 fn config_secret(request: &CreateTaskRequest) -> Option<&str> {
-    let config = match request {
-        CreateTaskRequest::VideoGeneration(r) => &r.config,
-        CreateTaskRequest::ExtendVideo(r) => &r.config,
-        CreateTaskRequest::LipSync(r) => &r.config,
-        CreateTaskRequest::Effects(r) => &r.config,
-        CreateTaskRequest::AiTryOn(r) => &r.config,
-        CreateTaskRequest::Sound(r) => &r.config,
-    };
-    config
-        .as_ref()?
+    request
+        .config()?
         .webhook_config
         .as_ref()?
         .secret

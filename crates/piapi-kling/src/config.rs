@@ -52,6 +52,7 @@ pub struct ClientBuilder {
     wait: WaitPolicy,
     http: Option<reqwest::Client>,
     max_concurrent_requests: Option<usize>,
+    strict: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -70,6 +71,7 @@ impl fmt::Debug for ClientBuilder {
                 &self.http.as_ref().map(|_| "<caller's reqwest::Client>"),
             )
             .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("strict", &self.strict)
             .finish()
     }
 }
@@ -171,6 +173,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Refuse what the local check only warns about (default `false`): a value
+    /// an open enum does not list (a newer version or duration), a task type
+    /// or model the spec does not know. By default those are sent as given,
+    /// logged with `tracing` and kept on the handle
+    /// ([`TaskHandle::warnings`](crate::TaskHandle::warnings)), since PiAPI
+    /// may well accept them.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client> {
         let key = self
@@ -250,6 +263,7 @@ impl ClientBuilder {
             wait: self.wait,
             requests: Arc::new(tokio::sync::Semaphore::new(limit)),
             creates: tokio::sync::Semaphore::new(limit),
+            strict: self.strict,
         })))
     }
 }

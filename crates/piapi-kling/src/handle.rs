@@ -1,6 +1,6 @@
 //! [`TaskHandle`]: a created (or resumed) task.
 
-use piapi_kling_models::TaskData;
+use piapi_kling_models::{TaskData, Violation};
 use tokio::time::Instant;
 
 use crate::client::Client;
@@ -17,18 +17,30 @@ pub struct TaskHandle {
     id: String,
     /// When this client created the task (the polling schedule starts there).
     created_at: Option<Instant>,
-    /// The task as the create request answered (boxed: handles are held by
-    /// every waiting task, most of which never read it).
-    created: Option<Box<TaskData>>,
+    /// The task as the create request answered, and the warnings of the
+    /// local check (boxed: handles are held by every waiting task, most of
+    /// which never read them).
+    created: Option<Box<Created>>,
+}
+
+#[derive(Clone, Debug)]
+struct Created {
+    task: TaskData,
+    warnings: Vec<Violation>,
 }
 
 impl TaskHandle {
-    pub(crate) fn created(client: Client, task: TaskData, at: Instant) -> Self {
+    pub(crate) fn created(
+        client: Client,
+        task: TaskData,
+        warnings: Vec<Violation>,
+        at: Instant,
+    ) -> Self {
         TaskHandle {
             client,
             id: task.task_id.clone(),
             created_at: Some(at),
-            created: Some(Box::new(task)),
+            created: Some(Box::new(Created { task, warnings })),
         }
     }
 
@@ -49,7 +61,16 @@ impl TaskHandle {
     /// The task as the create request answered (`None` for a handle made
     /// with [`Client::task`]).
     pub fn created_task(&self) -> Option<&TaskData> {
-        self.created.as_deref()
+        self.created.as_deref().map(|c| &c.task)
+    }
+
+    /// What the local check warned about when this handle's task was created:
+    /// values the spec does not list (a newer version, a new task type), sent
+    /// as given. Empty for a handle made with [`Client::task`].
+    pub fn warnings(&self) -> &[Violation] {
+        self.created
+            .as_deref()
+            .map_or(&[], |c| c.warnings.as_slice())
     }
 
     /// Reads the task now.
@@ -84,7 +105,7 @@ impl TaskHandle {
 
     /// [`status_stream`](Self::status_stream) with another policy.
     pub fn status_stream_with(&self, policy: WaitPolicy) -> StatusStream {
-        self.poller(policy, self.created.as_deref().cloned())
+        self.poller(policy, self.created_task().cloned())
             .into_stream()
     }
 

@@ -194,7 +194,8 @@ pub mod guide {
 pub use piapi_kling_models as models;
 
 pub use builders::{
-    Effects, ExtendVideo, ImageToVideo, LipSync, Sound, TextToVideo, TryOn, VideoBuilder,
+    CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, Sound, TextToVideo, TryOn,
+    VideoBuilder,
 };
 pub use client::Client;
 pub use config::{
@@ -214,6 +215,6 @@ pub use wait::{StatusStream, WaitPolicy};
 pub use piapi_kling_models::Duration as VideoDuration;
 pub use piapi_kling_models::{
     AccountInfo, AspectRatio, CameraConfig, CameraControl, CameraType, CancelModel,
-    CreateTaskRequest, Effect, Mode, MotionMask, MotionPoint, ServiceMode, TaskData, TaskStatus,
-    TaskType, Validate, Version, Violation, Violations, WebhookEvent,
+    CreateTaskRequest, Effect, Mode, MotionMask, MotionPoint, Report, ServiceMode, Severity,
+    TaskData, TaskStatus, TaskType, Validate, Version, Violation, Violations, WebhookEvent,
 };

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use piapi_kling_models::{MediaResource, TaskData};
+use piapi_kling_models::{MediaResource, TaskData, TaskStatus, TaskWork};
 
 /// A completed task and the media it produced.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,6 +16,10 @@ pub struct TaskResult {
     pub images: Vec<Image>,
     /// Audio clips (Kling Sound).
     pub audio: Vec<Audio>,
+    /// http(s) URLs found in the output where no documented shape puts media
+    /// (a shape newer than this SDK), in the order found; only looked for when
+    /// no documented shape held any media. A guess: check before relying on it.
+    pub guessed_urls: Vec<String>,
 }
 
 /// One produced video.
@@ -83,6 +87,61 @@ impl TaskResult {
     pub fn audio_url(&self) -> Option<&str> {
         self.audio.first().map(|a| a.url.as_str())
     }
+
+    /// True when no media was found, not even a guess.
+    pub fn is_empty(&self) -> bool {
+        self.videos.is_empty()
+            && self.images.is_empty()
+            && self.audio.is_empty()
+            && self.guessed_urls.is_empty()
+    }
+}
+
+impl Video {
+    fn bare(url: String) -> Video {
+        Video {
+            url,
+            watermarked_url: None,
+            cover_url: None,
+            duration: Duration::ZERO,
+            width: 0,
+            height: 0,
+        }
+    }
+
+    fn from_work(
+        url: String,
+        watermarked_url: Option<String>,
+        work: &TaskWork,
+        video: &MediaResource,
+    ) -> Video {
+        Video {
+            url,
+            watermarked_url,
+            cover_url: work
+                .cover
+                .as_ref()
+                .and_then(|c| c.best_url())
+                .map(str::to_owned),
+            duration: millis(video.duration),
+            width: pixels(video.width),
+            height: pixels(video.height),
+        }
+    }
+}
+
+/// Every http(s) URL in `value`, depth first, in document order.
+fn urls_in(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s)
+            if piapi_kling_models::validation::check::is_http_url(s) && !out.contains(s) =>
+        {
+            out.push(s.clone());
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| urls_in(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| urls_in(v, out)),
+        _ => {}
+    }
 }
 
 fn non_empty(url: Option<&String>) -> Option<String> {
@@ -105,26 +164,31 @@ fn urls(media: &MediaResource) -> Option<(String, Option<String>)> {
 }
 
 impl From<TaskData> for TaskResult {
+    /// Finds the media in every documented shape, in this order:
+    /// `output.video_url`; `works[].video` (`resource_without_watermark`, then
+    /// `resource`); `output.video` (Kling 3.0, omni); image and audio works.
+    /// When none holds anything and the task completed, any http(s) URL in the
+    /// output is kept in [`TaskResult::guessed_urls`].
     fn from(task: TaskData) -> Self {
-        let mut videos = Vec::new();
+        let mut videos: Vec<Video> = Vec::new();
         let mut images = Vec::new();
         let mut audio = Vec::new();
+        let output = task.output.as_ref();
+        let video_url = output.and_then(|o| non_empty(o.video_url.as_ref()));
+        if let Some(url) = video_url {
+            videos.push(Video::bare(url));
+        }
         for work in task.works() {
             if let Some(video) = &work.video
                 && let Some((url, watermarked_url)) = urls(video)
             {
-                videos.push(Video {
-                    url,
-                    watermarked_url,
-                    cover_url: work
-                        .cover
-                        .as_ref()
-                        .and_then(|c| c.best_url())
-                        .map(str::to_owned),
-                    duration: millis(video.duration),
-                    width: pixels(video.width),
-                    height: pixels(video.height),
-                });
+                let full = Video::from_work(url, watermarked_url, work, video);
+                // `output.video_url` is usually the first work's clean video:
+                // one video, with the work's details.
+                match videos.iter_mut().find(|v| v.url == full.url) {
+                    Some(known) => *known = full,
+                    None => videos.push(full),
+                }
             }
             if let Some(image) = &work.image
                 && let Some((url, watermarked_url)) = urls(image)
@@ -145,27 +209,27 @@ impl From<TaskData> for TaskResult {
                 });
             }
         }
-        // Some responses carry only `output.video_url`.
-        if videos.is_empty()
-            && let Some(url) = task
-                .output
-                .as_ref()
-                .and_then(|o| non_empty(o.video_url.as_ref()))
+        if let Some(url) = output.and_then(|o| non_empty(o.video.as_ref()))
+            && !videos.iter().any(|v| v.url == url)
         {
-            videos.push(Video {
-                url,
-                watermarked_url: None,
-                cover_url: None,
-                duration: Duration::ZERO,
-                width: 0,
-                height: 0,
-            });
+            videos.push(Video::bare(url));
+        }
+        let mut guessed_urls = Vec::new();
+        if videos.is_empty()
+            && images.is_empty()
+            && audio.is_empty()
+            && task.status == TaskStatus::Completed
+            && let Some(output) = output
+            && let Ok(value) = serde_json::to_value(output)
+        {
+            urls_in(&value, &mut guessed_urls);
         }
         TaskResult {
             task,
             videos,
             images,
             audio,
+            guessed_urls,
         }
     }
 }
@@ -216,6 +280,44 @@ mod tests {
         assert_eq!(result.images[0].watermarked_url, None);
         assert_eq!(result.audio[0].duration, Duration::from_secs(3));
         assert_eq!(result.video_url(), None);
+    }
+
+    #[test]
+    fn output_video_of_kling_3_and_omni_is_a_video() {
+        let result = TaskResult::from(task(serde_json::json!({"video": "https://s/omni.mp4"})));
+        assert_eq!(result.video_url(), Some("https://s/omni.mp4"));
+        assert_eq!(result.videos.len(), 1);
+        assert!(result.guessed_urls.is_empty());
+    }
+
+    #[test]
+    fn a_url_in_an_unknown_place_is_a_flagged_guess() {
+        let result = TaskResult::from(task(serde_json::json!({
+            "video_url": "", "clips": [{"file": {"href": "https://s/new-shape.mp4"}}], "note": "no url"
+        })));
+        assert!(result.videos.is_empty());
+        assert_eq!(result.guessed_urls, ["https://s/new-shape.mp4"]);
+        assert!(!result.is_empty());
+        let empty = TaskResult::from(task(serde_json::json!({"video_url": ""})));
+        assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn documented_shapes_are_read_in_order_without_duplicates() {
+        let result = TaskResult::from(task(serde_json::json!({
+            "video_url": "https://s/a.mp4",
+            "works": [
+                {"video": {"resource": "https://k/a-wm.mp4", "resource_without_watermark": "https://s/a.mp4", "width": 640}},
+                {"video": {"resource": "https://k/b.mp4", "resource_without_watermark": ""}}
+            ],
+            "video": "https://s/c.mp4"
+        })));
+        let urls: Vec<&str> = result.videos.iter().map(|v| v.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            ["https://s/a.mp4", "https://k/b.mp4", "https://s/c.mp4"]
+        );
+        assert_eq!(result.videos[0].width, 640);
     }
 
     #[test]

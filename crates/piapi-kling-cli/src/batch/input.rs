@@ -18,6 +18,9 @@ pub struct Line {
     pub request: CreateTaskRequest,
     /// SHA-256 of the request, to notice a file that changed between runs.
     pub fingerprint: String,
+    /// What the local check warned about (values the spec does not list,
+    /// sent as given), printed before the batch starts.
+    pub warnings: Vec<String>,
 }
 
 /// A line that cannot be sent, with every problem found in it.
@@ -96,12 +99,15 @@ fn parse_line(raw: &str, number: usize) -> Result<Line, Invalid> {
             vec![format!("not a create-task request: {e}")],
         )
     })?;
-    if let Err(violations) = request.validate() {
-        return Err(fail(
-            Some(id),
-            violations.iter().map(ToString::to_string).collect(),
-        ));
-    }
+    let warnings = match request.report().into_result(false) {
+        Ok(warnings) => warnings.iter().map(ToString::to_string).collect(),
+        Err(violations) => {
+            return Err(fail(
+                Some(id),
+                violations.iter().map(ToString::to_string).collect(),
+            ));
+        }
+    };
     let encoded = serde_json::to_vec(&request).unwrap_or_default();
     let fingerprint = Sha256::digest(&encoded)
         .iter()
@@ -112,6 +118,7 @@ fn parse_line(raw: &str, number: usize) -> Result<Line, Invalid> {
         number,
         request,
         fingerprint,
+        warnings,
     })
 }
 
@@ -147,16 +154,48 @@ mod tests {
         let long = "x".repeat(2501);
         let text = format!(
             "not json\n[1]\n{}\n{}\n",
-            r#"{"model":"kling","task_type":"nope","input":{}}"#,
-            VIDEO.replace("a fox", &long).replace("16:9", "4:3")
+            r#"{"model":"kling","task_type":"video_generation","input":{"prompt":5}}"#,
+            VIDEO
+                .replace("a fox", &long)
+                .replace("16:9", "")
+                .replace(r#""aspect_ratio""#, r#""mode":"","negative_prompt""#)
         );
         let parsed = parse(&text);
-        assert!(parsed.lines.is_empty());
+        assert!(parsed.lines.is_empty(), "{:?}", parsed.lines);
         let numbers: Vec<_> = parsed.invalid.iter().map(|i| i.number).collect();
         assert_eq!(numbers, [1, 2, 3, 4]);
+        assert!(
+            parsed.invalid[2].problems[0].contains("expected a string"),
+            "{:?}",
+            parsed.invalid[2]
+        );
         let last = &parsed.invalid[3].problems;
         assert_eq!(last.len(), 2, "{last:?}");
         assert!(last.iter().any(|p| p.contains("input.prompt")));
         assert!(last.iter().any(|p| p.contains("input.aspect_ratio")));
+    }
+
+    #[test]
+    fn newer_values_task_types_and_fields_are_kept_with_warnings() {
+        let text = concat!(
+            r#"{"model":"kling","task_type":"video_generation","input":{"prompt":"p","aspect_ratio":"4:3","version":"3.0","duration":15,"enable_audio":true}}"#,
+            "\n",
+            r#"{"model":"kling","task_type":"avatar","input":{"image_url":"https://e.com/a.png"},"config":{"service_mode":"public"}}"#,
+            "\n"
+        );
+        let parsed = parse(text);
+        assert!(parsed.invalid.is_empty(), "{:?}", parsed.invalid);
+        let first = &parsed.lines[0];
+        assert_eq!(first.warnings.len(), 3, "{:?}", first.warnings);
+        let sent = serde_json::to_value(&first.request).unwrap();
+        assert_eq!(sent["input"]["enable_audio"], true);
+        assert_eq!(sent["input"]["duration"], 15);
+        let second = &parsed.lines[1];
+        assert_eq!(second.request.task_type(), "avatar");
+        assert_eq!(second.warnings.len(), 1, "{:?}", second.warnings);
+        assert_eq!(
+            serde_json::to_value(&second.request).unwrap()["input"]["image_url"],
+            "https://e.com/a.png"
+        );
     }
 }

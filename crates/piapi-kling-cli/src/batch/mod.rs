@@ -51,6 +51,15 @@ pub async fn run(ctx: &Ctx, args: BatchArgs) -> Result<(), CliError> {
             ctx.out.note(format!("  {problem}"));
         }
     }
+    for line in &parsed.lines {
+        for warning in &line.warnings {
+            ctx.out
+                .note(format!("line {} (id {}): {warning}", line.number, line.id));
+            ctx.out.event(serde_json::json!({
+                "event": "warning", "line": line.number, "id": line.id, "message": warning,
+            }));
+        }
+    }
     if parsed.lines.is_empty() && parsed.invalid.is_empty() {
         return Err(CliError::invalid(format!(
             "{} has no request lines",

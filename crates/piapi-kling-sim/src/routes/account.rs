@@ -16,12 +16,10 @@ const UNITS_PER_USD: f64 = 10_000_000.0;
 
 pub(super) async fn info(State(state): State<Arc<AppState>>) -> Response {
     let credits = state.settings.initial_credits - state.consumed(Instant::now());
-    let account = AccountInfo {
-        account_id: state.settings.account_id.clone(),
-        account_name: Some("simulator".to_owned()),
-        credits: Some(credits),
-        equivalent_in_usd: Some(credits as f64 / UNITS_PER_USD),
-    };
+    let account = AccountInfo::new(state.settings.account_id.clone())
+        .with_account_name("simulator")
+        .with_credits(credits)
+        .with_equivalent_in_usd(credits as f64 / UNITS_PER_USD);
     let body = AccountInfoResponse::new(200, account, "success");
     wire::json(StatusCode::OK, &wire::to_value(&body))
 }

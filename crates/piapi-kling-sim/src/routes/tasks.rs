@@ -40,7 +40,11 @@ pub(super) async fn create(
         )?,
         None => Scenario::default(),
     };
-    let request = request::decode_strict(request::parse_json(&body)?, request::decode_create)?;
+    // `null` in an optional field means "not set", as PiAPI's pages say.
+    let request = request::decode_create(
+        request::parse_json(&body)?,
+        state.settings.accept_unknown_task_types,
+    )?;
     request.validate().map_err(|v| v.to_string())?;
     let now = Instant::now();
     let origin = match request.origin_task_id() {

@@ -9,6 +9,7 @@
 //! local files uploaded (no upload is spent on a request that would be
 //! rejected) and the task created.
 
+mod custom;
 mod effect;
 mod extend;
 mod lip_sync;
@@ -16,6 +17,7 @@ mod sound;
 mod try_on;
 mod video;
 
+pub use custom::CustomTask;
 pub use effect::Effects;
 pub use extend::ExtendVideo;
 pub use lip_sync::LipSync;
@@ -26,8 +28,9 @@ pub use video::{ImageToVideo, TextToVideo, VideoBuilder};
 
 use std::path::PathBuf;
 
+use piapi_kling_models::validation::Rule;
 use piapi_kling_models::{
-    CreateTaskRequest, ServiceMode, TaskConfig, Validate, Violation, Violations, WebhookConfig,
+    CreateTaskRequest, ServiceMode, TaskConfig, Violation, Violations, WebhookConfig,
 };
 use reqwest::header::HeaderMap;
 
@@ -43,24 +46,52 @@ use crate::source::{self, LocalFile, MediaKind, MediaSource};
 /// request can be validated first.
 const PENDING_UPLOAD_URL: &str = "https://upload.pending.invalid/file";
 
-/// Task options every builder has: webhook, service mode, extra headers.
+/// Task options every builder has: webhook, service mode, extra headers, and
+/// input fields the spec does not know yet.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Options {
     webhook: Option<WebhookConfig>,
     service_mode: Option<ServiceMode>,
     headers: HeaderMap,
+    extra: Vec<(String, serde_json::Value)>,
 }
 
 impl Options {
-    fn config(&self) -> Option<TaskConfig> {
+    /// Sets the webhook and service mode given to the builder, keeping the
+    /// rest of a config the request already has (a raw request's).
+    fn apply(&self, config: &mut Option<TaskConfig>) {
         if self.webhook.is_none() && self.service_mode.is_none() {
-            return None;
+            return;
         }
-        Some(TaskConfig {
-            webhook_config: self.webhook.clone(),
-            service_mode: self.service_mode.clone(),
-        })
+        let config = config.get_or_insert_with(TaskConfig::default);
+        if let Some(webhook) = &self.webhook {
+            config.webhook_config = Some(webhook.clone());
+        }
+        if let Some(mode) = &self.service_mode {
+            config.service_mode = Some(mode.clone());
+        }
     }
+}
+
+/// Puts the `.extra()` fields into the request's input. A name the spec knows
+/// is refused (its typed setter checks it), as a violation naming the field.
+fn place_extra(
+    request: &mut CreateTaskRequest,
+    extra: Vec<(String, serde_json::Value)>,
+) -> Vec<Violation> {
+    let mut problems = Vec::new();
+    for (name, value) in extra {
+        if request.input_fields().contains(&name.as_str()) {
+            problems.push(Violation::new(
+                format!("input.{name}"),
+                Rule::Conflicts,
+                "is a field the spec knows: set it with the builder's typed method, not `.extra()`",
+            ));
+        } else {
+            request.input_extra_mut().insert(name, value);
+        }
+    }
+    problems
 }
 
 /// The methods of [`Options`] on a builder with an `options` field.
@@ -71,10 +102,21 @@ macro_rules! task_options {
         /// [`crate::webhook`]). The secret is never printed by this SDK.
         pub fn webhook(mut self, endpoint: impl Into<String>, secret: impl Into<String>) -> Self {
             let secret = secret.into();
-            self.options.webhook = Some(piapi_kling_models::WebhookConfig {
-                endpoint: Some(endpoint.into()),
-                secret: (!secret.is_empty()).then_some(secret),
-            });
+            let mut hook = piapi_kling_models::WebhookConfig::default().with_endpoint(endpoint);
+            hook.secret = (!secret.is_empty()).then_some(secret);
+            self.options.webhook = Some(hook);
+            self
+        }
+
+        /// Puts a field this SDK does not know yet into `input`, sent as
+        /// given: for a parameter PiAPI added after this release. A field the
+        /// spec knows is refused at `send()`; use its typed method.
+        pub fn extra(
+            mut self,
+            name: impl Into<String>,
+            value: impl Into<serde_json::Value>,
+        ) -> Self {
+            self.options.extra.push((name.into(), value.into()));
             self
         }
 
@@ -204,6 +246,8 @@ pub struct Prepared {
     pub(crate) request: CreateTaskRequest,
     pub(crate) files: Files,
     pub(crate) headers: HeaderMap,
+    /// Problems found while building (an `.extra()` naming a known field).
+    problems: Vec<Violation>,
 }
 
 /// Runs a builder's create once `client` admits it: at most as many creates
@@ -252,29 +296,28 @@ impl Prepared {
         options: Options,
     ) -> Self {
         let mut request = request.into();
-        let config = options.config();
-        match &mut request {
-            CreateTaskRequest::VideoGeneration(r) => r.config = config,
-            CreateTaskRequest::ExtendVideo(r) => r.config = config,
-            CreateTaskRequest::LipSync(r) => r.config = config,
-            CreateTaskRequest::Effects(r) => r.config = config,
-            CreateTaskRequest::AiTryOn(r) => r.config = config,
-            CreateTaskRequest::Sound(r) => r.config = config,
-        }
+        options.apply(request.config_mut());
+        let problems = place_extra(&mut request, options.extra);
         Prepared {
             client,
             request,
             files,
             headers: options.headers,
+            problems,
         }
     }
 
-    /// Every local check: the files, then the spec's rules. All problems at once.
-    pub(crate) async fn check(&self) -> Result<Vec<(Slot, LocalFile)>> {
-        let mut violations: Vec<Violation> = Vec::new();
-        if let Err(found) = self.request.validate() {
-            violations.extend(found);
-        }
+    /// Every local check: the files, then the spec's rules. All problems at
+    /// once; the warnings when there is no error.
+    pub(crate) async fn check(&self) -> Result<(Vec<(Slot, LocalFile)>, Vec<Violation>)> {
+        let mut violations: Vec<Violation> = self.problems.clone();
+        let warnings = match self.client.review(&self.request) {
+            Ok(warnings) => warnings,
+            Err(found) => {
+                violations.extend(found);
+                Vec::new()
+            }
+        };
         let mut loaded = Vec::new();
         for (slot, path) in &self.files.0 {
             match source::load(path, slot.kind()).await {
@@ -287,7 +330,7 @@ impl Prepared {
             }
         }
         if violations.is_empty() {
-            Ok(loaded)
+            Ok((loaded, warnings))
         } else {
             Err(Error::Validation(Violations(violations)))
         }
@@ -299,13 +342,15 @@ impl Prepared {
         // base64 bodies) exists only while they run, instead of being reserved
         // in every queued create (see BENCHMARKS.md, scale).
         let check = Box::pin(self.check());
-        let files = check.await?;
+        let (files, warnings) = check.await?;
         for (slot, file) in files {
             let upload = Box::pin(self.client.upload_file(&file));
             let url = upload.await?;
             let placed = slot.set(&mut self.request, url);
             debug_assert!(placed, "{slot:?} has no field in this request");
         }
-        self.client.send_create(&self.request, &self.headers).await
+        self.client
+            .send_create(&self.request, &self.headers, warnings)
+            .await
     }
 }

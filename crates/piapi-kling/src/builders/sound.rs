@@ -41,8 +41,8 @@ impl Sound {
     }
 
     /// 5 or 10 seconds.
-    pub fn duration(mut self, duration: Duration) -> Self {
-        self.input.duration = Some(duration);
+    pub fn duration(mut self, duration: impl Into<Duration>) -> Self {
+        self.input.duration = Some(duration.into());
         self
     }
 

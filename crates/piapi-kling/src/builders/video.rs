@@ -28,27 +28,29 @@ macro_rules! video_settings {
             self
         }
 
-        /// 5 or 10 seconds.
-        pub fn duration(mut self, duration: Duration) -> Self {
-            self.input.duration = Some(duration);
+        /// The length in seconds: `Duration::Seconds5`, or any number
+        /// (`.duration(15)`); one the spec does not list is sent with a warning.
+        pub fn duration(mut self, duration: impl Into<Duration>) -> Self {
+            self.input.duration = Some(duration.into());
             self
         }
 
-        /// The aspect ratio.
-        pub fn aspect_ratio(mut self, ratio: AspectRatio) -> Self {
-            self.input.aspect_ratio = Some(ratio);
+        /// The aspect ratio (`AspectRatio::Portrait9x16`, or its text).
+        pub fn aspect_ratio(mut self, ratio: impl Into<AspectRatio>) -> Self {
+            self.input.aspect_ratio = Some(ratio.into());
             self
         }
 
-        /// Standard or professional quality.
-        pub fn mode(mut self, mode: Mode) -> Self {
-            self.input.mode = Some(mode);
+        /// Standard or professional quality (`Mode::Professional`, or its text).
+        pub fn mode(mut self, mode: impl Into<Mode>) -> Self {
+            self.input.mode = Some(mode.into());
             self
         }
 
-        /// The Kling model version.
-        pub fn version(mut self, version: Version) -> Self {
-            self.input.version = Some(version);
+        /// The Kling model version: `Version::V1_6`, or its text (`"3.0"`); a
+        /// version the spec does not list is sent with a warning.
+        pub fn version(mut self, version: impl Into<Version>) -> Self {
+            self.input.version = Some(version.into());
             self
         }
 
@@ -93,10 +95,7 @@ impl TextToVideo {
     pub(crate) fn new(client: Client, prompt: String) -> Self {
         TextToVideo {
             client,
-            input: VideoGenerationInput {
-                prompt: Some(prompt),
-                ..VideoGenerationInput::default()
-            },
+            input: VideoGenerationInput::default().with_prompt(prompt),
             elements: Vec::new(),
             options: Options::default(),
         }
