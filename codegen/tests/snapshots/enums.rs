@@ -598,6 +598,12 @@ impl ::std::convert::From<i64> for Seconds {
     }
 }
 
+impl ::std::convert::From<i32> for Seconds {
+    fn from(value: i32) -> Self {
+        Seconds::from(i64::from(value))
+    }
+}
+
 impl ::std::convert::From<Seconds> for i64 {
     fn from(value: Seconds) -> i64 {
         value.as_i64()
