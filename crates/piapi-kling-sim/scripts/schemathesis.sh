@@ -9,6 +9,9 @@
 # prebuilt simulator binary; default: cargo build it).
 # `use_after_free` is excluded: a cancelled task stays readable (status
 # failed, error 10001), which is the spec's documented decision.
+# `negative_data_rejection` is excluded: createTask accepts by design bodies
+# the JSON Schema calls invalid (see the note at the end of schemathesis.toml;
+# the per-operation setting there is overridden by `--checks all`).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -61,7 +64,7 @@ st --config-file "$here/schemathesis.toml" run "$spec" \
     --url "$base" \
     -H "x-api-key: $key" \
     --checks all \
-    --exclude-checks use_after_free \
+    --exclude-checks use_after_free,negative_data_rejection \
     --max-examples "${MAX_EXAMPLES:-30}" \
     --seed "${SEED:-1}" \
     --no-color || status=$?
