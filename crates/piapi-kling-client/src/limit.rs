@@ -1,10 +1,13 @@
 //! A cap on the size of response bodies, so that a hostile or broken server
 //! cannot make the client hold an unbounded body in memory.
 //!
-//! The `exec` hook wraps each response body in [`CappedBody`]: a body whose
-//! `Content-Length` announces more than the limit fails at its first read,
-//! without reading anything; any other body fails as soon as the bytes read
-//! pass the limit. The check is one comparison per chunk.
+//! The `exec` hook passes each response through [`cap`]. A body whose exact
+//! length is known and within the limit is left as it is: hyper delivers
+//! exactly the announced length, never more, so the common case costs
+//! nothing. Any other body is wrapped in [`CappedBody`]: one announcing more
+//! than the limit fails at its first read, without reading anything; one of
+//! unknown length (chunked, or decompressed by a caller's client) fails as
+//! soon as the bytes read pass the limit, one comparison per chunk.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -66,8 +69,11 @@ impl ResponseTooLarge {
 /// `response` with its body capped at `limit` bytes. The status, headers,
 /// version and URL are kept.
 pub(crate) fn cap(response: reqwest::Response, limit: u64) -> reqwest::Response {
-    let url = response.url().clone();
     let announced = response.content_length();
+    if announced.is_some_and(|length| length <= limit) {
+        return response;
+    }
+    let url = response.url().clone();
     let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
     let capped = CappedBody {
         inner: body,
