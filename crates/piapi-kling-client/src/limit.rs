@@ -81,21 +81,19 @@ pub(crate) fn cap(response: reqwest::Response, limit: u64) -> reqwest::Response 
         limit,
         announced,
     };
-    let mut builder = http::Response::builder()
-        .status(parts.status)
-        .version(parts.version)
-        .url(url);
-    if let Some(headers) = builder.headers_mut() {
-        *headers = parts.headers;
+    let mut rebuilt = http::Response::new(reqwest::Body::wrap(capped));
+    *rebuilt.status_mut() = parts.status;
+    *rebuilt.version_mut() = parts.version;
+    *rebuilt.headers_mut() = parts.headers;
+    *rebuilt.extensions_mut() = parts.extensions;
+    // reqwest keeps a response's URL in a private extension that only its
+    // builder extension sets; without it errors would name a placeholder URL.
+    if let Ok(carrier) = http::Response::builder().url(url).body(()) {
+        rebuilt
+            .extensions_mut()
+            .extend(carrier.into_parts().0.extensions);
     }
-    if let Some(extensions) = builder.extensions_mut() {
-        extensions.extend(parts.extensions);
-    }
-    match builder.body(reqwest::Body::wrap(capped)) {
-        Ok(rebuilt) => reqwest::Response::from(rebuilt),
-        // Cannot happen: every part comes from a valid response.
-        Err(_) => unreachable!("a response rebuilt from valid parts"),
-    }
+    reqwest::Response::from(rebuilt)
 }
 
 /// A body that fails once more than `limit` bytes were announced or read.
@@ -179,5 +177,38 @@ mod tests {
         let unrelated = std::io::Error::other("x");
         assert_eq!(ResponseTooLarge::find(&unrelated), None);
         assert!(inner.to_string().contains("limit of 10 bytes"));
+    }
+
+    #[test]
+    fn a_capped_response_keeps_its_status_headers_and_url() {
+        let url = reqwest::Url::parse("http://127.0.0.1:9/api/v1/task/t").unwrap();
+        let response = |body: &'static str| {
+            let http = http::Response::builder()
+                .status(502)
+                .header("retry-after", "3")
+                .url(url.clone())
+                .body(body)
+                .unwrap();
+            reqwest::Response::from(http)
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+
+        let capped = cap(response("0123456789"), 4);
+        assert_eq!(capped.status(), 502);
+        assert_eq!(capped.headers()["retry-after"], "3");
+        assert_eq!(capped.url(), &url);
+        let error = rt.block_on(capped.bytes()).unwrap_err();
+        assert_eq!(
+            ResponseTooLarge::find(&error),
+            Some(&ResponseTooLarge {
+                limit: 4,
+                announced: Some(10)
+            })
+        );
+
+        let within = cap(response("0123456789"), 10);
+        assert_eq!(rt.block_on(within.bytes()).unwrap(), "0123456789");
     }
 }
