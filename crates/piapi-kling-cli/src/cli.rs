@@ -88,6 +88,22 @@ pub struct GlobalArgs {
     /// Stop waiting for a task after DURATION (default 15m); exit code 5.
     #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub timeout: Option<Duration>,
+    /// Allow a plain http:// base URL on a host that is not loopback. The API
+    /// key then crosses the network in clear text: only on a network you trust.
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+    /// Refuse to download a result file larger than SIZE (bytes, or with a
+    /// unit: 500MB, 1.5GiB); the partial file is removed.
+    // 2 GiB is far above a Kling result (a 10 s 1080p video is tens of MB)
+    // and still stops a result URL from filling the disk.
+    #[arg(
+        long,
+        global = true,
+        value_name = "SIZE",
+        default_value = "2GiB",
+        value_parser = parse_size
+    )]
+    pub max_download_bytes: u64,
 }
 
 /// The subcommands.
@@ -614,6 +630,39 @@ fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), String> {
     Ok((name, value))
 }
 
+/// A size in bytes: `1048576`, or a number with a unit, decimal (kB, MB, GB)
+/// or binary (KiB, MiB, GiB), case-insensitive.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "m" | "mb" => 1_000_000,
+        "g" | "gb" => 1_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` (use B, kB, MB, GB, KiB, MiB or GiB)"
+            ));
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 2GiB, 500MB, 1048576)"))?;
+    let bytes = value * multiplier as f64;
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("`{text}` is not a size of at least 1 byte"));
+    }
+    Ok(bytes as u64)
+}
+
 /// `now`, unix seconds, or RFC 3339.
 fn parse_time(text: &str) -> Result<std::time::SystemTime, String> {
     let text = text.trim();
@@ -738,5 +787,20 @@ mod tests {
         let (name, value) = parse_header("x-trace: abc").unwrap();
         assert_eq!((name.as_str(), value.to_str().unwrap()), ("x-trace", "abc"));
         assert!(parse_header("no-colon").is_err());
+    }
+
+    #[test]
+    fn sizes_parse_with_decimal_and_binary_units() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("1.5 kib"), Ok(1536));
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("10b"), Ok(10));
+        for bad in ["", "0", "-1", "1.2.3", "5 parsecs", "GiB", "1e400"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        let cli = Cli::try_parse_from(["kling", "account"]).unwrap();
+        assert_eq!(cli.global.max_download_bytes, 2 << 30);
+        assert!(!cli.global.allow_insecure_http);
     }
 }

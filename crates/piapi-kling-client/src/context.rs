@@ -3,11 +3,27 @@
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, InvalidHeaderValue};
 use std::fmt;
 
-/// The API key and extra headers a [`crate::Client`] adds to each request.
-#[derive(Clone, Default)]
+use crate::limit::DEFAULT_MAX_RESPONSE_BYTES;
+
+/// The API key and extra headers a [`crate::Client`] adds to each request,
+/// and the cap on the size of the bodies it reads.
+#[derive(Clone)]
 pub struct RequestContext {
     api_key: Option<HeaderValue>,
     headers: HeaderMap,
+    max_response_bytes: u64,
+}
+
+impl Default for RequestContext {
+    /// No key, no extra header, bodies capped at
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`](crate::DEFAULT_MAX_RESPONSE_BYTES).
+    fn default() -> Self {
+        RequestContext {
+            api_key: None,
+            headers: HeaderMap::new(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
 }
 
 impl RequestContext {
@@ -17,8 +33,22 @@ impl RequestContext {
         key.set_sensitive(true);
         Ok(RequestContext {
             api_key: Some(key),
-            headers: HeaderMap::new(),
+            ..RequestContext::default()
         })
+    }
+
+    /// The same context reading response bodies of at most `limit` bytes
+    /// (default [`DEFAULT_MAX_RESPONSE_BYTES`](crate::DEFAULT_MAX_RESPONSE_BYTES));
+    /// a larger body fails with [`ResponseTooLarge`](crate::ResponseTooLarge)
+    /// in the error's source chain.
+    pub fn with_max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// The cap on response bodies, in bytes.
+    pub fn max_response_bytes(&self) -> u64 {
+        self.max_response_bytes
     }
 
     /// The same context with `name: value` added to every request.
@@ -56,6 +86,7 @@ impl fmt::Debug for RequestContext {
         f.debug_struct("RequestContext")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("headers", &names)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }

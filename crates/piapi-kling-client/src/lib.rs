@@ -8,7 +8,10 @@
 //! Each [`Client`] carries a [`RequestContext`]: the API key (sent as a
 //! sensitive `x-api-key` header) and any extra headers, added to every request
 //! by this crate's `ClientHooks` implementation. That works with any
-//! `reqwest::Client`, including one the caller configured. The ergonomic
+//! `reqwest::Client`, including one the caller configured. The same hooks cap
+//! the size of every response body the client reads
+//! ([`RequestContext::with_max_response_bytes`], default
+//! [`DEFAULT_MAX_RESPONSE_BYTES`]). The ergonomic
 //! `piapi-kling` crate adds retries, polling and validation on top.
 //!
 //! ```no_run
@@ -23,6 +26,7 @@
 #![deny(missing_docs)]
 
 mod context;
+mod limit;
 mod observe;
 
 // Formatted by prettyplease at generation time; rustfmt must leave it as is.
@@ -32,6 +36,7 @@ mod generated;
 
 pub use context::RequestContext;
 pub use generated::*;
+pub use limit::{DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLarge};
 pub use observe::{ResponseMeta, observe};
 pub use piapi_kling_models as models;
 use progenitor_client::{ClientHooks, OperationInfo};
@@ -72,6 +77,15 @@ impl ClientHooks<RequestContext> for Client {
     ) -> Result<(), Error<E>> {
         self.inner().apply(request.headers_mut());
         Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client.execute(request).await?;
+        Ok(limit::cap(response, self.inner().max_response_bytes()))
     }
 
     async fn post<E>(

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use piapi_kling_client::RequestContext;
+use piapi_kling_client::{DEFAULT_MAX_RESPONSE_BYTES, RequestContext};
 use reqwest::Url;
 use reqwest::header::{HeaderValue, USER_AGENT};
 
@@ -53,6 +53,8 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     max_concurrent_requests: Option<usize>,
     strict: bool,
+    allow_insecure_http: bool,
+    max_response_bytes: Option<u64>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -72,6 +74,8 @@ impl fmt::Debug for ClientBuilder {
             )
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("strict", &self.strict)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -156,6 +160,12 @@ impl ClientBuilder {
     /// generated `piapi-kling-client` (its `RequestContext`); the
     /// [`timeout`](Self::timeout) is applied around each request, failing
     /// with [`Error::RequestTimeout`].
+    ///
+    /// That client's redirect policy is its own: reqwest's default follows
+    /// redirects to other hosts *with* the `x-api-key` header. Give it
+    /// `reqwest::redirect::Policy::none()` (or a same-host policy) unless the
+    /// network path is trusted; the SDK's own client follows only redirects
+    /// to the same origin.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -184,7 +194,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Lets the base URLs be plain `http://` on a host that is not loopback.
+    /// Off by default: over plain HTTP anyone on the path reads the API key
+    /// in every request. Loopback (`127.0.0.0/8`, `::1`, `localhost`), where
+    /// the simulator and local proxies run, never needs it.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The largest API response body read, in bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 16 MiB; PiAPI's answers are a few
+    /// KiB). A larger body fails with [`Error::ResponseTooLarge`] as soon as
+    /// its `Content-Length` or the bytes read pass the limit.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
     /// Checks the settings and builds the client.
+    ///
+    /// Fails with [`Error::Config`] when a base URL is plain `http://` on a
+    /// host that is not loopback, unless
+    /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
     pub fn build(self) -> Result<Client> {
         let key = self
             .api_key
@@ -196,9 +228,16 @@ impl ClientBuilder {
             })?;
         // The key travels in the generated client's context, as a sensitive
         // `x-api-key` header added to every request.
-        let context = RequestContext::new(key.trim()).map_err(|_| {
-            Error::Config("the API key contains characters not allowed in an HTTP header".into())
-        })?;
+        let context = RequestContext::new(key.trim())
+            .map_err(|_| {
+                Error::Config(
+                    "the API key contains characters not allowed in an HTTP header".into(),
+                )
+            })?
+            .with_max_response_bytes(
+                self.max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            );
 
         let base_overridden = self.base_url.is_some();
         let base_url = parse_base(
@@ -210,6 +249,12 @@ impl ClientBuilder {
             (None, true) => base_url.clone(),
             (None, false) => parse_base("upload base URL", DEFAULT_UPLOAD_BASE_URL)?,
         };
+        for (what, url) in [
+            ("base URL", &base_url),
+            ("upload base URL", &upload_base_url),
+        ] {
+            check_transport(what, url, self.allow_insecure_http)?;
+        }
 
         let user_agent = self
             .user_agent
@@ -234,6 +279,10 @@ impl ClientBuilder {
                 reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                     .timeout(timeout)
+                    // reqwest forwards custom headers such as `x-api-key`
+                    // on a redirect to another host: follow only redirects
+                    // that stay on the same origin.
+                    .redirect(same_origin_redirects())
                     .build()
                     .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
                 None,
@@ -276,6 +325,64 @@ pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 /// with `/`.
 fn base_str(url: &Url) -> &str {
     url.as_str().trim_end_matches('/')
+}
+
+/// At most this many redirects are followed, all on the origin requested.
+const MAX_REDIRECTS: usize = 10;
+
+/// The redirect policy of the SDK's own HTTP client: a redirect is followed
+/// only to the same scheme, host and port, so the key reaches no host the
+/// user did not configure.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.follow();
+        };
+        if attempt.url().origin() != first.origin() {
+            let message = format!(
+                "refused a redirect from {} to {}: the API key is only sent to the configured host",
+                first.origin().ascii_serialization(),
+                attempt.url().origin().ascii_serialization()
+            );
+            attempt.error(message)
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Refuses plain `http://` to a host that is not loopback unless `allowed`:
+/// the key would cross the network in clear text.
+fn check_transport(what: &str, url: &Url, allowed: bool) -> Result<()> {
+    if url.scheme() != "http" || is_loopback(url) {
+        return Ok(());
+    }
+    let origin = url.origin().ascii_serialization();
+    if !allowed {
+        return Err(Error::Config(format!(
+            "refusing to send the API key in clear text to {origin} (the {what} is plain http:// and the host is not loopback): use https://, or opt in with ClientBuilder::allow_insecure_http (kling --allow-insecure-http)"
+        )));
+    }
+    tracing::warn!(url = %origin, "the API key is sent in clear text over plain HTTP (allow_insecure_http)");
+    Ok(())
+}
+
+/// `127.0.0.0/8`, `::1` (also IPv4-mapped) and `localhost`.
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    // An IPv6 host is written in brackets.
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => host.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+    }
 }
 
 /// Parses an http(s) base URL, without a trailing slash in its path.

@@ -86,6 +86,23 @@ pub enum Error {
         timeout: Duration,
     },
 
+    /// An API response body larger than
+    /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes):
+    /// reading stopped at the limit (or before reading, when the announced
+    /// `Content-Length` was already over it). Not retried.
+    #[error(
+        "the HTTP {status} response{} is larger than the limit of {limit} bytes (ClientBuilder::max_response_bytes)",
+        task_id.as_deref().map(|id| format!(" about task {id}")).unwrap_or_default()
+    )]
+    ResponseTooLarge {
+        /// The HTTP status of the response.
+        status: u16,
+        /// The limit, in bytes.
+        limit: u64,
+        /// The task the request was about, if any.
+        task_id: Option<String>,
+    },
+
     /// A response whose body is not what the spec says.
     #[error("could not decode the HTTP {status} response: {source}")]
     Decode {
@@ -189,7 +206,9 @@ impl Error {
     /// The HTTP status involved, where there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Api { status, .. } | Error::Decode { status, .. } => Some(*status),
+            Error::Api { status, .. }
+            | Error::Decode { status, .. }
+            | Error::ResponseTooLarge { status, .. } => Some(*status),
             Error::Transport(e) => e.status().map(|s| s.as_u16()),
             Error::AmbiguousCreate { source, .. } | Error::Pipeline { source, .. } => {
                 source.status()
@@ -204,7 +223,9 @@ impl Error {
     pub fn task_id(&self) -> Option<&str> {
         match self {
             Error::TaskFailed { task_id, .. } | Error::Timeout { task_id, .. } => Some(task_id),
-            Error::AmbiguousCreate { task_id, .. } => task_id.as_deref(),
+            Error::AmbiguousCreate { task_id, .. } | Error::ResponseTooLarge { task_id, .. } => {
+                task_id.as_deref()
+            }
             Error::Pipeline { video_task_id, .. } => Some(video_task_id),
             _ => None,
         }

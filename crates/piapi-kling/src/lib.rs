@@ -205,6 +205,7 @@ pub use config::{
 pub use error::{Error, Result};
 pub use handle::TaskHandle;
 pub use lipsync::{LipSyncOutcome, LipSyncSpec};
+pub use piapi_kling_client::DEFAULT_MAX_RESPONSE_BYTES;
 pub use result::{Audio, Image, TaskResult, Video};
 pub use retry::RetryPolicy;
 pub use source::{

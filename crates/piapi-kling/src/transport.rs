@@ -12,6 +12,7 @@
 //! | `CommunicationError`, any other (timeout, reset) | [`Error::Transport`] |
 //! | `ErrorResponse` (a documented error status) | [`Error::Api`], with `Retry-After` |
 //! | `UnexpectedResponse` (an undocumented status) | [`Error::Api`], its body read for the message; a 2xx is decoded |
+//! | `ResponseBodyError` from the size cap ([`piapi_kling_client::ResponseTooLarge`] in its sources) | [`Error::ResponseTooLarge`], not retried |
 //! | `ResponseBodyError` (the body could not be read, e.g. cut short) | [`Error::Api`] for an error status, else [`Error::Transport`]; the bytes that did arrive are lost |
 //! | `InvalidResponsePayload` (bytes that do not decode) | [`Error::Api`] for an error status (a proxy's HTML 502), else [`Error::Decode`] |
 //!
@@ -26,7 +27,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use piapi_kling_client::{ResponseMeta, ResponseValue};
+use piapi_kling_client::{ResponseMeta, ResponseTooLarge, ResponseValue};
 use piapi_kling_models::ErrorResponse;
 use reqwest::header::RETRY_AFTER;
 use serde::de::DeserializeOwned;
@@ -107,6 +108,8 @@ enum Failure {
         partial: Vec<u8>,
         source: reqwest::Error,
     },
+    /// A body larger than the client's `max_response_bytes`.
+    TooLarge { status: u16, limit: u64 },
     /// A body that is not the expected JSON.
     Decode {
         status: u16,
@@ -125,6 +128,9 @@ impl fmt::Display for Failure {
             Failure::TimedOut(limit) => write!(f, "no complete answer within {limit:?}"),
             Failure::Status { status, .. } => write!(f, "HTTP {status}"),
             Failure::Body { source, .. } => write!(f, "body cut short: {source}"),
+            Failure::TooLarge { status, limit } => {
+                write!(f, "HTTP {status} body larger than {limit} bytes")
+            }
             Failure::Decode { status, source, .. } => {
                 write!(f, "HTTP {status} body undecodable: {source}")
             }
@@ -156,6 +162,9 @@ impl Failure {
                 // the same way as from an undocumented status's body.
                 body: serde_json::to_vec(&response.into_inner()).unwrap_or_default(),
             },
+            E::ResponseBodyError(source) if ResponseTooLarge::find(&source).is_some() => {
+                Failure::too_large(&source, meta.map(|m| m.status.as_u16()))
+            }
             E::ResponseBodyError(source) => match meta {
                 // An error status stays an error status, whatever its body.
                 Some(meta) if !meta.status.is_success() => Failure::Status {
@@ -189,6 +198,15 @@ impl Failure {
         })
     }
 
+    /// A body stopped at the client's limit. The status is the one observed,
+    /// else 200 (the documented status whose body is read for its content).
+    fn too_large(source: &reqwest::Error, status: Option<u16>) -> Failure {
+        Failure::TooLarge {
+            status: status.unwrap_or(200),
+            limit: ResponseTooLarge::find(source).map_or(0, |t| t.limit),
+        }
+    }
+
     /// A body of a documented status that did not decode. The generated
     /// client does not say which status it came with; PiAPI repeats the status
     /// as the body's leading `code`, so that is used when present, else 200
@@ -216,6 +234,9 @@ impl Failure {
         let retry_after = parse_retry_after(response.headers().get(RETRY_AFTER));
         let body = match read_body(&mut response).await {
             Ok(body) => body,
+            Err((_, source)) if ResponseTooLarge::find(&source).is_some() => {
+                return Err(Failure::too_large(&source, Some(status)));
+            }
             Err((partial, source)) if success => {
                 return Err(Failure::Body {
                     status: Some(status),
@@ -248,7 +269,9 @@ impl Failure {
             Failure::NotSent(_) | Failure::Unsendable(_) | Failure::Send(_) => None,
             Failure::TimedOut(_) => None,
             Failure::Body { status, .. } => *status,
-            Failure::Status { status, .. } | Failure::Decode { status, .. } => Some(*status),
+            Failure::Status { status, .. }
+            | Failure::Decode { status, .. }
+            | Failure::TooLarge { status, .. } => Some(*status),
         }
     }
 
@@ -256,11 +279,14 @@ impl Failure {
     fn is_retryable(&self, op: Op) -> bool {
         match self {
             Failure::NotSent(e) => e.is_connect(),
+            // A refused redirect would be refused again.
+            Failure::Send(e) if e.is_redirect() => false,
             Failure::Send(_) | Failure::Body { .. } | Failure::TimedOut(_) => !op.is_create(),
             Failure::Status { status, .. } => {
                 *status == 429 || (!op.is_create() && is_retryable_status(*status))
             }
-            Failure::Decode { .. } | Failure::Unsendable(_) => false,
+            // The same server would send the same oversized body again.
+            Failure::Decode { .. } | Failure::Unsendable(_) | Failure::TooLarge { .. } => false,
         }
     }
 
@@ -290,7 +316,8 @@ impl Failure {
             Failure::NotSent(_)
             | Failure::Unsendable(_)
             | Failure::Send(_)
-            | Failure::TimedOut(_) => None,
+            | Failure::TimedOut(_)
+            | Failure::TooLarge { .. } => None,
         }
         .filter(|b| !b.is_empty());
         Error::AmbiguousCreate {
@@ -310,6 +337,11 @@ impl Failure {
                 redact::scrub_text(&message, secrets)
             )),
             Failure::TimedOut(timeout) => Error::RequestTimeout { timeout },
+            Failure::TooLarge { status, limit } => Error::ResponseTooLarge {
+                status,
+                limit,
+                task_id: None,
+            },
             Failure::Status {
                 status,
                 retry_after,
@@ -460,7 +492,10 @@ impl Client {
                     continue;
                 }
             }
-            let error = failure.into_error(call.op, &secrets);
+            let mut error = failure.into_error(call.op, &secrets);
+            if let Error::ResponseTooLarge { task_id, .. } = &mut error {
+                *task_id = call.task_id.map(str::to_owned);
+            }
             tracing::debug!(error = %error, "request failed");
             return Err(error);
         }

@@ -92,6 +92,7 @@ pub async fn run(ctx: &Ctx, args: BatchArgs) -> Result<(), CliError> {
         concurrency: args.concurrency as usize,
         download: args.download.clone(),
         covers: args.covers,
+        max_download_bytes: ctx.global.max_download_bytes,
         resend_unknown: args.resend_unknown,
     };
     let outcome = run::run(

@@ -27,6 +27,8 @@ pub struct Settings {
     pub download: Option<PathBuf>,
     /// Save video covers too.
     pub covers: bool,
+    /// The largest result file saved (`--max-download-bytes`).
+    pub max_download_bytes: u64,
     /// Re-send the lines whose create outcome is unknown.
     pub resend_unknown: bool,
 }
@@ -110,7 +112,7 @@ pub async fn run(
     let shared = Arc::new(Shared {
         client,
         journal,
-        downloader: Downloader::new(false)?,
+        downloader: Downloader::new(false, settings.max_download_bytes)?,
         settings: settings.clone(),
         report: Reporter {
             out,
@@ -350,6 +352,7 @@ mod tests {
             concurrency: 1,
             download: None,
             covers: false,
+            max_download_bytes: 1,
             resend_unknown: false,
         };
         assert_eq!(

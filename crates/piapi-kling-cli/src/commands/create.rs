@@ -11,7 +11,6 @@ use crate::cli::{
     EffectArgs, ExtendArgs, ImageToVideoArgs, LipSyncArgs, RawCreateArgs, SoundArgs, TaskOpts,
     TryOnArgs, VideoArgs, VideoSettings,
 };
-use crate::download::Downloader;
 use crate::exit::CliError;
 
 /// Applies the options every builder has (webhook, service mode, headers).
@@ -233,11 +232,7 @@ pub async fn finish(ctx: &Ctx, handle: TaskHandle, opts: &TaskOpts) -> Result<()
     }
     let task = follow(ctx, &handle).await?;
     let files = match &opts.download {
-        Some(dir) => {
-            Downloader::new(ctx.out.show_progress())?
-                .save_task(dir, &task, opts.covers)
-                .await?
-        }
+        Some(dir) => ctx.downloader()?.save_task(dir, &task, opts.covers).await?,
         None => Vec::new(),
     };
     ctx.out.task(&task, &files);

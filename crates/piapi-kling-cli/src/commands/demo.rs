@@ -89,7 +89,7 @@ async fn run_steps(
     args: &DemoArgs,
     steps: &mut Vec<Step>,
 ) -> Result<(), CliError> {
-    let downloader = Downloader::new(ctx.out.show_progress())?;
+    let downloader = ctx.downloader()?;
     let video = client.text_to_video(&args.prompt).send().await?;
     let video = step(ctx, "text-to-video", video, &downloader, &args.out, steps).await?;
 

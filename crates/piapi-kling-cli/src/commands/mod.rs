@@ -13,6 +13,7 @@ mod upload;
 use piapi_kling::{Client, WaitPolicy};
 
 use crate::cli::{Cli, Command, GlobalArgs};
+use crate::download::Downloader;
 use crate::exit::CliError;
 use crate::output::Output;
 
@@ -37,7 +38,29 @@ impl Ctx {
         if let Some(url) = &self.global.upload_base_url {
             builder = builder.upload_base_url(url);
         }
-        Ok(builder.build()?)
+        let client = builder
+            .allow_insecure_http(self.global.allow_insecure_http)
+            .build()?;
+        if self.global.allow_insecure_http {
+            let mut warned = Vec::new();
+            for url in [client.base_url(), client.upload_base_url()] {
+                let origin = url.origin().ascii_serialization();
+                if url.scheme() == "http" && !warned.contains(&origin) {
+                    // A warning even with --quiet: the key is exposed.
+                    crate::output::err_line(&format!(
+                        "warning: the API key is sent in clear text to {origin} (--allow-insecure-http)"
+                    ));
+                    warned.push(origin);
+                }
+            }
+        }
+        Ok(client)
+    }
+
+    /// A downloader with progress bars when the output shows them, capped
+    /// by `--max-download-bytes`.
+    pub fn downloader(&self) -> Result<Downloader, CliError> {
+        Downloader::new(self.out.show_progress(), self.global.max_download_bytes)
     }
 
     /// The SDK's schedule, or a fixed interval, with `--timeout` as the

@@ -7,7 +7,6 @@ use serde_json::json;
 
 use super::{Ctx, follow};
 use crate::cli::{CancelAllArgs, CancelArgs, DownloadOpts, GetArgs, WaitArgs};
-use crate::download::Downloader;
 use crate::exit::CliError;
 
 /// `kling get ID`: the task as it is now.
@@ -42,11 +41,7 @@ pub async fn wait(ctx: &Ctx, args: WaitArgs) -> Result<(), CliError> {
 /// The downloads `opts` asks for, if any.
 async fn save(ctx: &Ctx, task: &TaskData, opts: &DownloadOpts) -> Result<Vec<PathBuf>, CliError> {
     match &opts.download {
-        Some(dir) => {
-            Downloader::new(ctx.out.show_progress())?
-                .save_task(dir, task, opts.covers)
-                .await
-        }
+        Some(dir) => ctx.downloader()?.save_task(dir, task, opts.covers).await,
         None => Ok(Vec::new()),
     }
 }
