@@ -63,6 +63,8 @@ pub(crate) struct Inner {
     pub(crate) requests: Arc<tokio::sync::Semaphore>,
     /// Bounds the creates in flight (one permit per create, uploads included).
     pub(crate) creates: tokio::sync::Semaphore,
+    /// Webhook deliveries that end waits early, when attached.
+    pub(crate) webhooks: Option<crate::webhook::WebhookReceiver>,
 }
 
 impl fmt::Debug for Client {

@@ -52,6 +52,7 @@ pub struct ClientBuilder {
     wait: WaitPolicy,
     http: Option<reqwest::Client>,
     max_concurrent_requests: Option<usize>,
+    webhooks: Option<crate::webhook::WebhookReceiver>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -171,6 +172,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Ends waits on webhook deliveries: `wait()` and the status streams
+    /// read the task as soon as `receiver` gets a delivery for it, and
+    /// otherwise poll only every [`WebhookReceiver::fallback_interval`]
+    /// (a delivery can be lost).
+    ///
+    /// [`WebhookReceiver::fallback_interval`]: crate::webhook::WebhookReceiver::fallback_interval
+    pub fn webhook_receiver(mut self, receiver: crate::webhook::WebhookReceiver) -> Self {
+        self.webhooks = Some(receiver);
+        self
+    }
+
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client> {
         let key = self
@@ -250,6 +262,7 @@ impl ClientBuilder {
             wait: self.wait,
             requests: Arc::new(tokio::sync::Semaphore::new(limit)),
             creates: tokio::sync::Semaphore::new(limit),
+            webhooks: self.webhooks,
         })))
     }
 }
