@@ -136,6 +136,10 @@ pub trait Ledger: Send + Sync + fmt::Debug {
     /// lease. The line is retried by runs started later.
     async fn record_stopped(&self, id: &str, error: &str) -> Result<()>;
 
+    /// Ends `owner`'s lease on `id` without changing the line (a line this
+    /// runner has nothing to do for, e.g. one of another file).
+    async fn release(&self, owner: &str, id: &str) -> Result<()>;
+
     /// Records the files saved from the results of `id`; ends the lease.
     async fn record_files(&self, id: &str, files: &[String]) -> Result<()>;
 

@@ -587,6 +587,19 @@ impl Ledger for PgLedger {
             .map_err(|e| self.fail(e))
     }
 
+    async fn release(&self, owner: &str, id: &str) -> Result<()> {
+        self.trip();
+        self.client
+            .execute(
+                "UPDATE kling_lines SET lease_owner = NULL, lease_until = NULL
+                 WHERE line_id = $1 AND lease_owner = $2",
+                &[&id, &owner],
+            )
+            .await
+            .map(drop)
+            .map_err(|e| self.fail(e))
+    }
+
     async fn record_files(&self, id: &str, files: &[String]) -> Result<()> {
         let files = serde_json::to_string(files).unwrap_or_else(|_| "[]".to_owned());
         self.trip();

@@ -414,6 +414,19 @@ impl Ledger for SqliteLedger {
         .await
     }
 
+    async fn release(&self, owner: &str, id: &str) -> Result<()> {
+        let (owner, id) = (owner.to_owned(), id.to_owned());
+        self.with(false, move |conn| {
+            conn.execute(
+                "UPDATE lines SET lease_owner = NULL, lease_until = NULL
+                 WHERE line_id = ?1 AND lease_owner = ?2",
+                params![id, owner],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
     async fn record_files(&self, id: &str, files: &[String]) -> Result<()> {
         let id = id.to_owned();
         let files = serde_json::to_string(files).unwrap_or_else(|_| "[]".to_owned());

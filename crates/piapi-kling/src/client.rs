@@ -116,6 +116,11 @@ impl Client {
         &self.inner.wait
     }
 
+    /// The webhook receiver that ends waits early, if one is attached.
+    pub fn webhook_receiver(&self) -> Option<&crate::webhook::WebhookReceiver> {
+        self.inner.webhooks.as_ref()
+    }
+
     // ----------------------------------------------------------- builders
 
     /// Text-to-video. Sends `aspect_ratio` 16:9 unless set (PiAPI requires one).
