@@ -506,24 +506,32 @@ impl Ledger for PgLedger {
 
     async fn record_unknown(&self, id: &str, task_id: Option<&str>, error: &str) -> Result<Row> {
         self.trip();
-        // One statement: update when still `intent`, and read the row as it
-        // is either way (a webhook may have linked its task meanwhile).
+        let updated = self
+            .client
+            .query_opt(
+                &format!(
+                    "UPDATE kling_lines SET state = 'unknown',
+                         task_id = COALESCE(task_id, $2), error = $3,
+                         lease_owner = NULL, lease_until = NULL, updated_at = {NOW}
+                     WHERE line_id = $1 AND state = 'intent'
+                     RETURNING {COLUMNS}"
+                ),
+                &[&id, &task_id, &error],
+            )
+            .await
+            .map_err(|e| self.fail(e))?;
+        if let Some(row) = updated {
+            return Ok(row_of(&row));
+        }
+        // A webhook linked the task meanwhile. Read the row in a statement
+        // of its own: one snapshot with the UPDATE above would still show
+        // the line as it was before the delivery committed.
+        self.trip();
         let row = self
             .client
             .query_one(
-                &format!(
-                    "WITH u AS (
-                         UPDATE kling_lines SET state = 'unknown',
-                             task_id = COALESCE(task_id, $2), error = $3,
-                             lease_owner = NULL, lease_until = NULL, updated_at = {NOW}
-                         WHERE line_id = $1 AND state = 'intent'
-                         RETURNING {COLUMNS})
-                     SELECT {COLUMNS} FROM u
-                     UNION ALL
-                     SELECT {COLUMNS} FROM kling_lines
-                     WHERE line_id = $1 AND NOT EXISTS (SELECT 1 FROM u)"
-                ),
-                &[&id, &task_id, &error],
+                &format!("SELECT {COLUMNS} FROM kling_lines WHERE line_id = $1"),
+                &[&id],
             )
             .await
             .map_err(|e| self.fail(e))?;

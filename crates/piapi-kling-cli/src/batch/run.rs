@@ -401,6 +401,13 @@ async fn create(shared: &Shared, line: &Line) -> Result<Option<TaskHandle>, CliE
                 );
                 return Ok(Some(shared.client.task(linked)));
             }
+            if row.state != State::Unknown {
+                // Not ours to wait for: leave the line to whoever claims it.
+                shared
+                    .ledger
+                    .release(shared.owner.as_str(), &line.id)
+                    .await?;
+            }
             shared.report.say(
                 format!(
                     "line {} (id {}): {message}{}",
