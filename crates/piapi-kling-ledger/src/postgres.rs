@@ -1,9 +1,15 @@
 //! The PostgreSQL backend: one database shared by runners on many machines.
 //!
-//! One `tokio-postgres` connection per ledger carries every statement; they
-//! are pipelined, so many lines in flight do not wait for each other's round
+//! A few `tokio-postgres` connections per ledger carry the statements,
+//! pipelined, so many lines in flight do not wait for each other's round
 //! trips. Every write is a single statement (atomic without a transaction
-//! held across awaits). Claims pick lines with `FOR UPDATE SKIP LOCKED`, so
+//! held across awaits). The writes that decide safety (intent, task id,
+//! deliveries) go through connections with synchronous commits, spread
+//! over several so that their WAL flushes overlap; the others (claims,
+//! renewals, ends, reads) through one with `synchronous_commit = off`: a
+//! crash of the server may lose the last of those, which only makes a line
+//! be claimed or waited for again. WAL order keeps that safe: an intent's
+//! flush also flushes the claim committed before it. Claims pick lines with `FOR UPDATE SKIP LOCKED`, so
 //! concurrent runners never claim the same line and never block each other.
 //! Times are the server's (`clock_timestamp()`), so runners with skewed
 //! clocks agree on when a lease expires. A second connection `LISTEN`s for
@@ -68,7 +74,11 @@ pub struct PgLedger {
     name: String,
     url: String,
     schema: String,
-    client: Client,
+    /// Synchronous commits, used in turn.
+    durable: Vec<Client>,
+    next: std::sync::atomic::AtomicUsize,
+    /// `synchronous_commit = off`.
+    relaxed: Client,
     /// The `LISTEN` session and what its notifications wake.
     listener: OnceCell<(Client, Arc<Notify>)>,
     trips: AtomicU64,
@@ -155,14 +165,27 @@ impl PgLedger {
             .await
             .map_err(fail)?;
         migrate(&name, &client).await?;
+        let mut durable = vec![client];
+        for _ in 1..DURABLE_CONNECTIONS {
+            durable.push(session(&name, &url, &schema, false).await?);
+        }
+        let relaxed = session(&name, &url, &schema, true).await?;
         Ok(PgLedger {
             name,
             url,
             schema,
-            client,
+            durable,
+            next: std::sync::atomic::AtomicUsize::new(0),
+            relaxed,
             listener: OnceCell::new(),
             trips: AtomicU64::new(0),
         })
+    }
+
+    /// The next connection with synchronous commits.
+    fn durable(&self) -> &Client {
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        &self.durable[i % self.durable.len()]
     }
 
     fn fail(&self, e: tokio_postgres::Error) -> LedgerError {
@@ -213,6 +236,22 @@ impl PgLedger {
             .await
             .map(|(_, notify)| notify.clone())
     }
+}
+
+/// Connections with synchronous commits per ledger.
+const DURABLE_CONNECTIONS: usize = 3;
+
+/// A connection in `schema`, with asynchronous commits when `relaxed`.
+async fn session(name: &str, url: &str, schema: &str, relaxed: bool) -> Result<Client> {
+    let client = connect(name, url).await?;
+    let commit = if relaxed { "off" } else { "on" };
+    client
+        .batch_execute(&format!(
+            "SET search_path TO {schema}; SET synchronous_commit TO {commit}"
+        ))
+        .await
+        .map_err(|e| db_error(name, e))?;
+    Ok(client)
 }
 
 async fn connect(name: &str, url: &str) -> Result<Client> {
@@ -328,7 +367,7 @@ impl Ledger for PgLedger {
         let prints: Vec<&str> = lines.iter().map(|l| l.fingerprint.as_str()).collect();
         // Insert only when nothing mismatches, in one statement…
         self.trip();
-        self.client
+        self.durable()
             .execute(
                 &format!(
                     "WITH input AS (
@@ -350,7 +389,7 @@ impl Ledger for PgLedger {
         // moment may have won some ids.
         self.trip();
         let rows = self
-            .client
+            .durable()
             .query(
                 "SELECT l.line_id FROM unnest($1::text[], $2::text[]) AS t(line_id, fingerprint)
                  JOIN kling_lines l USING (line_id) WHERE l.fingerprint <> t.fingerprint",
@@ -364,7 +403,7 @@ impl Ledger for PgLedger {
     async fn now_ms(&self) -> Result<i64> {
         self.trip();
         let row = self
-            .client
+            .relaxed
             .query_one(&format!("SELECT {NOW}"), &[])
             .await
             .map_err(|e| self.fail(e))?;
@@ -374,7 +413,7 @@ impl Ledger for PgLedger {
     async fn reap(&self, dead: &[String]) -> Result<usize> {
         self.trip();
         let row = self
-            .client
+            .relaxed
             .query_one(
                 &format!(
                     "WITH reaped AS (
@@ -403,7 +442,7 @@ impl Ledger for PgLedger {
     async fn lease_owners(&self) -> Result<Vec<String>> {
         self.trip();
         let rows = self
-            .client
+            .relaxed
             .query(
                 &format!(
                     "SELECT DISTINCT lease_owner FROM kling_lines
@@ -419,7 +458,7 @@ impl Ledger for PgLedger {
     async fn claim(&self, request: &ClaimRequest) -> Result<Vec<Row>> {
         self.trip();
         let rows = self
-            .client
+            .relaxed
             .query(
                 &format!(
                     "UPDATE kling_lines l SET lease_owner = $1, lease_until = {NOW} + $2
@@ -461,7 +500,7 @@ impl Ledger for PgLedger {
 
     async fn renew(&self, owner: &str, lease: Duration) -> Result<u64> {
         self.trip();
-        self.client
+        self.relaxed
             .execute(
                 &format!("UPDATE kling_lines SET lease_until = {NOW} + $2 WHERE lease_owner = $1"),
                 &[&owner, &ms(lease)],
@@ -473,7 +512,7 @@ impl Ledger for PgLedger {
     async fn record_intent(&self, owner: &str, id: &str, token: &str) -> Result<bool> {
         self.trip();
         let n = self
-            .client
+            .durable()
             .execute(
                 &format!(
                     "UPDATE kling_lines SET state = 'intent', attempts = attempts + 1,
@@ -490,7 +529,7 @@ impl Ledger for PgLedger {
 
     async fn record_created(&self, id: &str, task_id: &str) -> Result<()> {
         self.trip();
-        self.client
+        self.durable()
             .execute(
                 &format!(
                     "UPDATE kling_lines SET state = 'created', task_id = $2, error = NULL,
@@ -507,7 +546,7 @@ impl Ledger for PgLedger {
     async fn record_unknown(&self, id: &str, task_id: Option<&str>, error: &str) -> Result<Row> {
         self.trip();
         let updated = self
-            .client
+            .durable()
             .query_opt(
                 &format!(
                     "UPDATE kling_lines SET state = 'unknown',
@@ -528,7 +567,7 @@ impl Ledger for PgLedger {
         // the line as it was before the delivery committed.
         self.trip();
         let row = self
-            .client
+            .durable()
             .query_one(
                 &format!("SELECT {COLUMNS} FROM kling_lines WHERE line_id = $1"),
                 &[&id],
@@ -540,7 +579,7 @@ impl Ledger for PgLedger {
 
     async fn record_create_failed(&self, id: &str, error: &str) -> Result<()> {
         self.trip();
-        self.client
+        self.durable()
             .execute(
                 &format!(
                     "UPDATE kling_lines SET state = 'create_failed', error = $2,
@@ -563,7 +602,7 @@ impl Ledger for PgLedger {
         keep_lease: bool,
     ) -> Result<()> {
         self.trip();
-        self.client
+        self.relaxed
             .execute(
                 &format!(
                     "UPDATE kling_lines SET state = $2, consume = $3, error = $4,
@@ -581,7 +620,7 @@ impl Ledger for PgLedger {
 
     async fn record_stopped(&self, id: &str, error: &str) -> Result<()> {
         self.trip();
-        self.client
+        self.relaxed
             .execute(
                 &format!(
                     "UPDATE kling_lines SET error = $2, updated_at = {NOW},
@@ -597,7 +636,7 @@ impl Ledger for PgLedger {
 
     async fn release(&self, owner: &str, id: &str) -> Result<()> {
         self.trip();
-        self.client
+        self.relaxed
             .execute(
                 "UPDATE kling_lines SET lease_owner = NULL, lease_until = NULL
                  WHERE line_id = $1 AND lease_owner = $2",
@@ -611,7 +650,7 @@ impl Ledger for PgLedger {
     async fn record_files(&self, id: &str, files: &[String]) -> Result<()> {
         let files = serde_json::to_string(files).unwrap_or_else(|_| "[]".to_owned());
         self.trip();
-        self.client
+        self.relaxed
             .execute(
                 &format!(
                     "UPDATE kling_lines SET files = $2, error = NULL, updated_at = {NOW},
@@ -628,7 +667,7 @@ impl Ledger for PgLedger {
     async fn rows(&self) -> Result<Vec<Row>> {
         self.trip();
         let rows = self
-            .client
+            .relaxed
             .query(
                 &format!("SELECT {COLUMNS} FROM kling_lines ORDER BY line_no, line_id"),
                 &[],
@@ -643,7 +682,7 @@ impl Ledger for PgLedger {
         // Link, record and notify in one statement (one transaction): a
         // delivery answered 200 is in the ledger.
         let row = self
-            .client
+            .durable()
             .query_one(
                 &format!(
                     "WITH linked AS (
@@ -677,7 +716,7 @@ impl Ledger for PgLedger {
     async fn deliveries_after(&self, cursor: i64, limit: i64) -> Result<Vec<StoredDelivery>> {
         self.trip();
         let rows = self
-            .client
+            .relaxed
             .query(
                 "SELECT id, token, task_id, status, event_ts, line_id FROM kling_deliveries
                  WHERE id > $1 ORDER BY id LIMIT $2",
