@@ -461,19 +461,32 @@ impl Ledger for PgLedger {
             .relaxed
             .query(
                 &format!(
-                    "UPDATE kling_lines l SET lease_owner = $1, lease_until = {NOW} + $2
-                     FROM (
-                         SELECT line_id FROM kling_lines
-                         WHERE (lease_until IS NULL OR lease_until < {NOW})
-                           AND (state = 'pending'
-                             OR (state = 'create_failed' AND updated_at < $3)
-                             OR (state = 'created' AND task_id IS NOT NULL
-                                 AND (error IS NULL OR updated_at < $3))
-                             OR ($4 AND state = 'completed' AND files IS NULL
-                                 AND (error IS NULL OR updated_at < $3))
-                             OR ($5 AND state = 'unknown' AND updated_at < $3))
-                         ORDER BY line_no LIMIT $6
-                         FOR UPDATE SKIP LOCKED) c
+                    "WITH -- One branch per state, each an ordered range of the
+                     -- (state, line_no) index: no scan of the finished lines.
+                     pending AS (SELECT line_id, line_no FROM kling_lines
+                         WHERE state = 'pending' AND (lease_until IS NULL OR lease_until < {NOW})
+                         ORDER BY line_no LIMIT $6 FOR UPDATE SKIP LOCKED),
+                     created AS (SELECT line_id, line_no FROM kling_lines
+                         WHERE state = 'created' AND task_id IS NOT NULL
+                           AND (error IS NULL OR updated_at < $3)
+                           AND (lease_until IS NULL OR lease_until < {NOW})
+                         ORDER BY line_no LIMIT $6 FOR UPDATE SKIP LOCKED),
+                     retry AS (SELECT line_id, line_no FROM kling_lines
+                         WHERE (state = 'create_failed' OR ($5 AND state = 'unknown'))
+                           AND updated_at < $3
+                           AND (lease_until IS NULL OR lease_until < {NOW})
+                         ORDER BY line_no LIMIT $6 FOR UPDATE SKIP LOCKED),
+                     download AS (SELECT line_id, line_no FROM kling_lines
+                         WHERE $4 AND state = 'completed' AND files IS NULL
+                           AND (error IS NULL OR updated_at < $3)
+                           AND (lease_until IS NULL OR lease_until < {NOW})
+                         ORDER BY line_no LIMIT $6 FOR UPDATE SKIP LOCKED),
+                     c AS (SELECT line_id FROM (
+                         SELECT * FROM created UNION ALL SELECT * FROM pending
+                         UNION ALL SELECT * FROM retry UNION ALL SELECT * FROM download) u
+                         ORDER BY line_no LIMIT $6)
+                     UPDATE kling_lines l SET lease_owner = $1, lease_until = {NOW} + $2
+                     FROM c
                      WHERE l.line_id = c.line_id
                      RETURNING {}",
                     COLUMNS

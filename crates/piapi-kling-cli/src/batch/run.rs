@@ -206,7 +206,10 @@ async fn claim_loop(
         }
         let free = settings.concurrency.saturating_sub(jobs.len());
         let mut claimed = Vec::new();
-        if free > 0 && first_error.is_none() {
+        // Claim in batches (an eighth of the slots): one claim serves
+        // several lines.
+        let batch = (settings.concurrency / 8).max(1);
+        if (free >= batch || (free > 0 && jobs.is_empty())) && first_error.is_none() {
             claimed = ledger
                 .claim(&ClaimRequest {
                     owner: shared.owner.as_str().to_owned(),
