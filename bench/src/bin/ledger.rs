@@ -328,10 +328,13 @@ async fn soak(lines: usize) {
             .count();
         let summary = &result.reports[0]["summary"];
         let unknown = summary["unknown"].as_u64().unwrap_or(0);
+        // Unknown outcomes: the lines still unknown plus those linked.
+        let outcomes = unknown as usize + linked;
         println!(
-            "{backend}: {lines} lines, {} create calls ({answered} answered), unknown outcomes {}, \
-             of which the task existed {} and was linked by its webhook {linked} ({:.1} %); \
-             {unknown} lines stay unknown (no task made); {} tasks in the simulator for {} lines with a task; wall {:.1} s",
+            "{backend}: {lines} lines, {} create calls, {} not answered 200 (5xx, 429s retried, drops); \
+             {outcomes} creates with an unknown outcome, {} of them had made their task: {linked} linked by \
+             their webhook ({:.1} %); {unknown} lines stay unknown (no task made, not re-sent); \
+             {} tasks in the simulator, {} lines with a task id; wall {:.1} s",
             creates.len(),
             creates.len() - answered,
             lost_with_task.len(),
