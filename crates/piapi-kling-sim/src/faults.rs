@@ -42,6 +42,9 @@ pub struct Faults {
     pub retry_after_secs: u64,
     /// Close the connection without answering, without running the operation.
     pub drop_connection_rate: f64,
+    /// Run the operation, then close the connection without answering: a
+    /// create that *did* make its task, whose answer is lost.
+    pub dropped_answer_rate: f64,
     /// Added latency, uniform in `[min, max]`, before every answer.
     pub latency: Option<(Duration, Duration)>,
     /// Run the operation, then send only half the body although
@@ -72,6 +75,7 @@ impl Faults {
         self.server_error_rate <= 0.0
             && self.too_many_requests_rate <= 0.0
             && self.drop_connection_rate <= 0.0
+            && self.dropped_answer_rate <= 0.0
             && self.latency.is_none()
             && self.truncated_body_rate <= 0.0
             && self.malformed_body_rate <= 0.0
@@ -106,6 +110,8 @@ pub(crate) enum Before {
 pub(crate) struct FaultPlan {
     pub delay: Option<Duration>,
     pub before: Option<Before>,
+    /// Run the operation, then drop the connection without an answer.
+    pub drop_after: bool,
     pub truncate: bool,
     pub malformed: bool,
     pub unknown_enum: bool,
@@ -113,7 +119,7 @@ pub(crate) struct FaultPlan {
     pub new_shape: bool,
 }
 
-const HEADER_VALUES: &str = "500, 502, 503, 504, 429, drop, truncate, malformed, unknown-enum, extra-fields, new-shape, delay=<ms>";
+const HEADER_VALUES: &str = "500, 502, 503, 504, 429, drop, drop-after, truncate, malformed, unknown-enum, extra-fields, new-shape, delay=<ms>";
 
 impl FaultPlan {
     /// Parses `x-sim-fault`; an unknown token is an error so that a typo in a
@@ -123,6 +129,7 @@ impl FaultPlan {
         for token in value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             match token {
                 "drop" => plan.before = Some(Before::Drop),
+                "drop-after" => plan.drop_after = true,
                 "429" => plan.before = Some(Before::TooManyRequests { retry_after }),
                 "500" | "502" | "503" | "504" => {
                     let code = token
@@ -193,9 +200,22 @@ impl FaultInjector {
         }
         // Always the same number of draws per request, so one request's
         // outcome never shifts the draws of the next.
-        let draws: [f64; 10] = {
+        let (draws, drop_after, new_shape): ([f64; 9], f64, f64) = {
             let mut rng = self.rng.lock();
-            std::array::from_fn(|_| rng.next_f64())
+            let draws = std::array::from_fn(|_| rng.next_f64());
+            // Drawn only when asked for, so that the other faults' sequences
+            // (and the figures measured with them) stay as they were.
+            let drop_after = if faults.dropped_answer_rate > 0.0 {
+                rng.next_f64()
+            } else {
+                1.0
+            };
+            let new_shape = if faults.new_shape_rate > 0.0 {
+                rng.next_f64()
+            } else {
+                1.0
+            };
+            (draws, drop_after, new_shape)
         };
         let hit = |draw: f64, rate: f64| draw < rate;
         let before = if hit(draws[1], faults.drop_connection_rate) {
@@ -220,11 +240,12 @@ impl FaultInjector {
                 lo + (hi - lo).mul_f64(draws[0])
             }),
             before,
+            drop_after: before.is_none() && hit(drop_after, faults.dropped_answer_rate),
             truncate: hit(draws[5], faults.truncated_body_rate),
             malformed: hit(draws[6], faults.malformed_body_rate),
             unknown_enum: hit(draws[7], faults.unknown_enum_rate),
             extra_fields: hit(draws[8], faults.extra_fields_rate),
-            new_shape: hit(draws[9], faults.new_shape_rate),
+            new_shape: hit(new_shape, faults.new_shape_rate),
         })
     }
 }

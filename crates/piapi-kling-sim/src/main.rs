@@ -50,6 +50,9 @@ struct Args {
     /// Probability of closing the connection without an answer.
     #[arg(long, default_value_t = 0.0)]
     drop_connection_rate: f64,
+    /// Probability of closing the connection without an answer after the operation ran.
+    #[arg(long, default_value_t = 0.0)]
+    dropped_answer_rate: f64,
     /// Probability of a body cut short of its Content-Length (after the operation ran).
     #[arg(long, default_value_t = 0.0)]
     truncated_body_rate: f64,
@@ -106,6 +109,7 @@ async fn main() -> std::io::Result<()> {
         too_many_requests_rate: args.too_many_requests_rate,
         retry_after_secs: args.retry_after_secs,
         drop_connection_rate: args.drop_connection_rate,
+        dropped_answer_rate: args.dropped_answer_rate,
         latency: args.latency_ms,
         truncated_body_rate: args.truncated_body_rate,
         malformed_body_rate: args.malformed_body_rate,

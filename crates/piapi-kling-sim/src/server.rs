@@ -137,6 +137,15 @@ async fn handle(
                         Ok(response) => response,
                         Err(never) => match never {},
                     };
+                    if plan.drop_after {
+                        // The operation ran; its answer never leaves.
+                        let task_id = response
+                            .extensions()
+                            .get::<LoggedTaskId>()
+                            .map(|t| t.0.clone());
+                        log(0, task_id.or_else(|| task_id_in_path(&path)));
+                        return Err(DroppedByFault);
+                    }
                     faults::apply_after(&plan, response).await
                 }
             }

@@ -102,6 +102,51 @@ async fn faults_after_the_operation_ran_leave_the_task_created() {
 }
 
 #[tokio::test]
+async fn a_dropped_answer_leaves_the_task_created_and_logs_its_id() {
+    let api = Api::start(Simulator::builder()).await;
+    let body = video("answer lost").to_string();
+    let sent = api
+        .http
+        .post(api.url("/api/v1/task"))
+        .header("x-api-key", &api.key)
+        .header("content-type", "application/json")
+        .header("x-sim-fault", "drop-after")
+        .body(body.clone())
+        .send()
+        .await;
+    assert!(sent.is_err(), "no answer at all");
+    assert_eq!(api.sim.task_count(), 1, "the create ran");
+    let log = api.sim.request_log();
+    let entry = log.last().unwrap();
+    assert_eq!(entry.status, 0);
+    assert!(entry.task_id.is_some(), "the log names the task made");
+
+    // Server-wide, at a rate: each dropped answer is a task that exists.
+    api.sim.set_faults(Faults {
+        dropped_answer_rate: 0.5,
+        methods: Some(vec!["POST".into()]),
+        seed: 3,
+        ..Faults::default()
+    });
+    let mut lost = 0;
+    for _ in 0..20 {
+        let sent = api
+            .http
+            .post(api.url("/api/v1/task"))
+            .header("x-api-key", &api.key)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await;
+        if sent.is_err() {
+            lost += 1;
+        }
+    }
+    assert!((3..=17).contains(&lost), "{lost}");
+    assert_eq!(api.sim.task_count(), 21);
+}
+
+#[tokio::test]
 async fn unknown_enums_and_extra_fields_still_decode() {
     let api = Api::start(Simulator::builder()).await;
     let task = api.create(video("future")).await;

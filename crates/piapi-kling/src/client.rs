@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     pub(crate) strict: bool,
     /// Bounds the creates in flight (one permit per create, uploads included).
     pub(crate) creates: tokio::sync::Semaphore,
+    /// Webhook deliveries that end waits early, when attached.
+    pub(crate) webhooks: Option<crate::webhook::WebhookReceiver>,
 }
 
 impl fmt::Debug for Client {
@@ -116,6 +118,11 @@ impl Client {
     /// The wait policy of `wait()`.
     pub fn wait_policy(&self) -> &WaitPolicy {
         &self.inner.wait
+    }
+
+    /// The webhook receiver that ends waits early, if one is attached.
+    pub fn webhook_receiver(&self) -> Option<&crate::webhook::WebhookReceiver> {
+        self.inner.webhooks.as_ref()
     }
 
     // ----------------------------------------------------------- builders

@@ -55,6 +55,7 @@ pub struct ClientBuilder {
     strict: bool,
     allow_insecure_http: bool,
     max_response_bytes: Option<u64>,
+    webhooks: Option<crate::webhook::WebhookReceiver>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -212,6 +213,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Ends waits on webhook deliveries: `wait()` and the status streams
+    /// read the task as soon as `receiver` gets a delivery for it, and
+    /// otherwise poll only every [`WebhookReceiver::fallback_interval`]
+    /// (a delivery can be lost).
+    ///
+    /// [`WebhookReceiver::fallback_interval`]: crate::webhook::WebhookReceiver::fallback_interval
+    pub fn webhook_receiver(mut self, receiver: crate::webhook::WebhookReceiver) -> Self {
+        self.webhooks = Some(receiver);
+        self
+    }
+
     /// Checks the settings and builds the client.
     ///
     /// Fails with [`Error::Config`] when a base URL is plain `http://` on a
@@ -313,6 +325,7 @@ impl ClientBuilder {
             requests: Arc::new(tokio::sync::Semaphore::new(limit)),
             creates: tokio::sync::Semaphore::new(limit),
             strict: self.strict,
+            webhooks: self.webhooks,
         })))
     }
 }

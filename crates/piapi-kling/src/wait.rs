@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::result::TaskResult;
+use crate::webhook::Subscription;
 
 /// When to poll a task and for how long.
 ///
@@ -153,6 +154,8 @@ pub(crate) struct Poller {
     retry_after: Option<Duration>,
     final_poll: bool,
     done: bool,
+    /// Webhook deliveries for this task, when the client has a receiver.
+    webhook: Option<Subscription>,
 }
 
 impl Poller {
@@ -163,6 +166,11 @@ impl Poller {
         initial: Option<TaskData>,
         policy: WaitPolicy,
     ) -> Self {
+        let webhook = client
+            .inner()
+            .webhooks
+            .as_ref()
+            .map(|receiver| receiver.subscribe(&id));
         Poller {
             client,
             id,
@@ -177,6 +185,7 @@ impl Poller {
             retry_after: None,
             final_poll: false,
             done: false,
+            webhook,
         }
     }
 
@@ -201,12 +210,20 @@ impl Poller {
                 }));
             }
             let deadline = self.started + self.policy.deadline;
-            let wake = Instant::now() + self.next_delay();
-            if wake >= deadline {
+            let wake = (Instant::now() + self.next_delay()).min(deadline);
+            let delivered = match &self.webhook {
+                Some(webhook) => tokio::select! {
+                    _ = tokio::time::sleep_until(wake) => false,
+                    _ = webhook.delivered() => true,
+                },
+                None => {
+                    tokio::time::sleep_until(wake).await;
+                    false
+                }
+            };
+            // A delivery is only a hint: the GET below is what counts.
+            if !delivered && wake >= deadline {
                 self.final_poll = true;
-                tokio::time::sleep_until(deadline).await;
-            } else {
-                tokio::time::sleep_until(wake).await;
             }
             self.polls += 1;
             match self.client.get_task(&self.id).await {
@@ -243,6 +260,14 @@ impl Poller {
             // A resumed task may have ended long ago: look at once.
             None if self.polls == 0 => Duration::ZERO,
             None => self.policy.interval_after(self.started.elapsed()),
+        };
+        // With webhooks, polling is the fallback for a lost delivery; a
+        // resumed task is still looked at once.
+        let scheduled = match &self.webhook {
+            Some(webhook) if !(self.created.is_none() && self.polls == 0) => {
+                scheduled.max(webhook.fallback_interval())
+            }
+            _ => scheduled,
         };
         scheduled.max(self.retry_after.take().unwrap_or_default())
     }

@@ -1,24 +1,43 @@
-//! `kling batch FILE.jsonl`: many creates, bounded in flight, resumable
-//! through a SQLite journal. `input` reads and checks the file, `journal`
-//! records progress durably, `run` executes, `summary` reports.
+//! `kling batch FILE.jsonl`: many creates, bounded in flight, resumable and
+//! shareable through a ledger (`piapi-kling-ledger`: a SQLite file, or a
+//! PostgreSQL database shared by runners on many machines). `input` reads
+//! and checks the file, `run` claims and executes lines, `feed` turns the
+//! ledger's webhook deliveries into wake-ups, `summary` reports, `status`
+//! shows a batch's progress.
 
+mod feed;
 mod input;
-mod journal;
 mod run;
+mod status;
 mod summary;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::cli::BatchArgs;
+use piapi_kling_ledger::{Ledger, LedgerError, LineSpec, Row};
+
+use crate::cli::{BatchArgs, BatchCommand};
 use crate::commands::Ctx;
 use crate::exit::{CliError, Exit};
 
-/// Runs a batch: validate every line, journal, create and wait, summarize.
+impl From<LedgerError> for CliError {
+    fn from(error: LedgerError) -> Self {
+        CliError::Local(error.to_string())
+    }
+}
+
+/// Runs `kling batch`: a file, or `kling batch status`.
 pub async fn run(ctx: &Ctx, args: BatchArgs) -> Result<(), CliError> {
-    let text = tokio::fs::read_to_string(&args.file)
+    if let Some(BatchCommand::Status(status)) = &args.command {
+        return status::run(ctx, status).await;
+    }
+    // clap requires both when no subcommand is given.
+    let (Some(file), Some(journal)) = (args.file.clone(), args.journal.clone()) else {
+        return Err(CliError::invalid("kling batch needs FILE and --journal"));
+    };
+    let text = tokio::fs::read_to_string(&file)
         .await
-        .map_err(|e| CliError::invalid(format!("cannot read {}: {e}", args.file.display())))?;
+        .map_err(|e| CliError::invalid(format!("cannot read {}: {e}", file.display())))?;
     let parsed = input::parse(&text);
     let problems: Vec<String> = parsed
         .invalid
@@ -63,58 +82,104 @@ pub async fn run(ctx: &Ctx, args: BatchArgs) -> Result<(), CliError> {
     if parsed.lines.is_empty() && parsed.invalid.is_empty() {
         return Err(CliError::invalid(format!(
             "{} has no request lines",
-            args.file.display()
+            file.display()
         )));
     }
+    let webhook = match &args.webhook_url {
+        Some(url) => Some(run::Webhook {
+            url: url.clone(),
+            secret: webhook_secret(args.webhook_secret_env.as_deref())?,
+        }),
+        None => None,
+    };
 
-    let client = ctx.client()?;
-    let journal = Arc::new(journal::Journal::open(&args.journal)?);
-    let mismatches = journal.register(&parsed.lines)?;
+    let client = ctx.client_with(webhook.as_ref().map(|_| {
+        piapi_kling::webhook::WebhookReceiver::with_fallback_interval(args.fallback_poll)
+    }))?;
+    let ledger: Arc<dyn Ledger> = piapi_kling_ledger::open(&journal).await?;
+    let specs: Vec<LineSpec> = parsed
+        .lines
+        .iter()
+        .map(|l| LineSpec {
+            id: l.id.clone(),
+            number: l.number as i64,
+            fingerprint: l.fingerprint.clone(),
+        })
+        .collect();
+    let mismatches = ledger.register(&specs).await?;
     if !mismatches.is_empty() {
-        return Err(CliError::Invalid(mismatches));
-    }
-    let interrupted = journal.mark_interrupted()?;
-    if interrupted > 0 {
-        ctx.out.note(format!(
-            "{interrupted} line{} of an interrupted run may have created tasks: reported as unknown{}",
-            if interrupted == 1 { "" } else { "s" },
-            if args.resend_unknown { ", re-sent (--resend-unknown)" } else { ", not re-sent" }
+        let number = |id: &str| {
+            parsed
+                .lines
+                .iter()
+                .find(|l| l.id == id)
+                .map_or(0, |l| l.number)
+        };
+        return Err(CliError::Invalid(
+            mismatches
+                .iter()
+                .map(|m| format!(
+                    "line {} (id {}): the request differs from the one this journal recorded for that id; use the original file or another journal",
+                    number(&m.id), m.id
+                ))
+                .collect(),
         ));
     }
-    let ids: HashSet<&str> = parsed.lines.iter().map(|l| l.id.as_str()).collect();
-    let of_file = |rows: Vec<journal::Row>| -> Vec<journal::Row> {
-        rows.into_iter()
-            .filter(|r| ids.contains(r.id.as_str()))
-            .collect()
-    };
-    let rows = of_file(journal.rows()?);
+    let ids: HashSet<String> = parsed.lines.iter().map(|l| l.id.clone()).collect();
     let settings = run::Settings {
         concurrency: args.concurrency as usize,
         download: args.download.clone(),
         covers: args.covers,
         max_download_bytes: ctx.global.max_download_bytes,
         resend_unknown: args.resend_unknown,
+        lease: args.lease,
+        webhook,
     };
     let outcome = run::run(
         client,
-        journal.clone(),
+        ledger.clone(),
         parsed.lines.clone(),
-        rows,
         settings,
         ctx.out,
     )
     .await;
 
-    let rows = of_file(journal.rows()?);
+    let rows = of_file(ledger.rows().await?, &ids);
     let summary = summary::Summary::of(&rows, parsed.invalid.len());
     ctx.out
         .object(&summary::to_json(&summary, &rows, &parsed.invalid));
     for line in summary::to_lines(&summary, &rows) {
         ctx.out.line(line);
     }
+    ctx.out.event(serde_json::json!({
+        "event": "ledger",
+        "round_trips": ledger.round_trips(),
+        "lines": rows.len(),
+    }));
     outcome?;
     match summary.exit() {
         Exit::Success => Ok(()),
         exit => Err(CliError::Reported(exit)),
+    }
+}
+
+/// The rows of the file's lines (a ledger may hold other files' lines too).
+fn of_file(rows: Vec<Row>, ids: &HashSet<String>) -> Vec<Row> {
+    rows.into_iter().filter(|r| ids.contains(&r.id)).collect()
+}
+
+/// The webhook secret from `var`; required, since the endpoint faces the
+/// internet. Never printed.
+pub fn webhook_secret(var: Option<&str>) -> Result<String, CliError> {
+    let Some(var) = var else {
+        return Err(CliError::invalid(
+            "--webhook-url needs --webhook-secret-env VAR (the endpoint refuses deliveries without the secret)",
+        ));
+    };
+    match std::env::var(var) {
+        Ok(secret) if !secret.is_empty() => Ok(secret),
+        _ => Err(CliError::invalid(format!(
+            "the environment variable {var} (the webhook secret) is not set, empty or not UTF-8"
+        ))),
     }
 }

@@ -1,22 +1,51 @@
-//! Running the lines of a batch: at most N tasks in flight, each line taken
-//! from where the journal says it is.
+//! Running the lines of a batch: claim lines from the ledger (at most N in
+//! flight), take each from where the ledger says it is, renew the claims
+//! while working, and stop once no line of the file needs anyone.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar};
 use piapi_kling::models::{CreateTaskRequest, TaskData};
 use piapi_kling::{Client, Error, TaskHandle};
+use piapi_kling_ledger::{ClaimRequest, Ledger, Owner, Row, State};
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
+use super::feed;
 use super::input::Line;
-use super::journal::{Journal, Row, State};
 use crate::download::Downloader;
 use crate::exit::CliError;
 use crate::output::Output;
 use crate::progress;
+
+/// How long an idle runner waits before looking at the ledger again.
+const IDLE: Duration = Duration::from_millis(500);
+
+/// After a create's outcome turned unknown, how long its webhook may take to
+/// link the task (the run waits that long before ending).
+const CORRELATION_GRACE: Duration = Duration::from_secs(10);
+
+/// The webhook endpoint creates carry.
+#[derive(Clone)]
+pub struct Webhook {
+    /// `kling webhook serve`'s public URL.
+    pub url: String,
+    /// The secret PiAPI sends back (never printed).
+    pub secret: String,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
 
 /// How to run the lines.
 #[derive(Clone, Debug)]
@@ -31,9 +60,13 @@ pub struct Settings {
     pub max_download_bytes: u64,
     /// Re-send the lines whose create outcome is unknown.
     pub resend_unknown: bool,
+    /// How long a claim lasts without renewal.
+    pub lease: Duration,
+    /// The webhook creates carry, if any.
+    pub webhook: Option<Webhook>,
 }
 
-/// What a line needs, decided from its journal row.
+/// What a claimed line needs, decided from its ledger row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Plan {
     /// Send its create (never sent, or sent and refused).
@@ -60,10 +93,30 @@ fn plan(row: &Row, settings: &Settings) -> Plan {
     }
 }
 
+/// True when `row` needs no runner any more (in this run): what decides that
+/// a batch is over, the same way on every runner.
+fn settled(row: &Row, now: i64, settings: &Settings) -> bool {
+    let leased = row.lease_until.is_some_and(|until| until >= now);
+    match row.state {
+        State::Pending | State::Intent => false,
+        // A stopped wait is retried by a later run.
+        State::Created => row.error.is_some() && !leased,
+        State::Completed if settings.download.is_some() => {
+            row.files.is_some() || (row.error.is_some() && !leased)
+        }
+        // A lost create answer may still be linked by its webhook.
+        State::Unknown if settings.webhook.is_some() && row.token.is_some() => {
+            now - row.updated_at >= CORRELATION_GRACE.as_millis() as i64
+        }
+        State::Completed | State::Failed | State::CreateFailed | State::Unknown => true,
+    }
+}
+
 /// Shared by the line jobs.
 struct Shared {
     client: Client,
-    journal: Arc<Journal>,
+    ledger: Arc<dyn Ledger>,
+    owner: Owner,
     settings: Settings,
     downloader: Downloader,
     report: Reporter,
@@ -88,30 +141,24 @@ impl Reporter {
     }
 }
 
-/// Runs every line the journal says still needs something. Returns the
-/// first journal error, after letting the other lines finish.
+/// Claims and runs lines of the file until none needs anyone. Returns the
+/// first ledger error, after letting the lines in flight finish.
 pub async fn run(
     client: Client,
-    journal: Arc<Journal>,
+    ledger: Arc<dyn Ledger>,
     lines: Vec<Line>,
-    rows: Vec<Row>,
     settings: Settings,
     out: Output,
 ) -> Result<(), CliError> {
-    let todo: Vec<(Line, Row, Plan)> = lines
-        .into_iter()
-        .filter_map(|line| {
-            let row = rows.iter().find(|r| r.id == line.id)?.clone();
-            let plan = plan(&row, &settings);
-            tracing::debug!(line = line.number, id = %line.id, state = row.state.as_str(), ?plan, "line planned");
-            (plan != Plan::Nothing).then_some((line, row, plan))
-        })
-        .collect();
+    let owner = Owner::new();
+    let run_started = ledger.now_ms().await?;
+    let lines: HashMap<String, Line> = lines.into_iter().map(|l| (l.id.clone(), l)).collect();
     let visible = out.show_progress();
-    let (multi, bar) = progress::batch_bar(visible, todo.len() as u64);
+    let (multi, bar) = progress::batch_bar(visible, lines.len() as u64);
     let shared = Arc::new(Shared {
-        client,
-        journal,
+        client: client.clone(),
+        ledger: ledger.clone(),
+        owner: owner.clone(),
         downloader: Downloader::new(false, settings.max_download_bytes)?,
         settings: settings.clone(),
         report: Reporter {
@@ -121,32 +168,142 @@ pub async fn run(
             bar,
         },
     });
-    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-    let mut jobs = JoinSet::new();
-    for (line, row, plan) in todo {
-        let shared = shared.clone();
-        let slots = slots.clone();
-        jobs.spawn(async move {
-            // The semaphore is never closed, so acquiring cannot fail.
-            let _slot = slots.acquire_owned().await.ok();
-            let result = run_line(&shared, &line, &row, plan).await;
-            shared.report.bar.inc(1);
-            result
-        });
-    }
-    let mut first_error = None;
-    while let Some(joined) = jobs.join_next().await {
-        let result =
-            joined.unwrap_or_else(|e| Err(CliError::Local(format!("a batch job stopped: {e}"))));
-        if let Err(e) = result {
-            first_error.get_or_insert(e);
-        }
+    let changed = Arc::new(Notify::new());
+    let feed = settings.webhook.as_ref().map(|_| {
+        feed::spawn(
+            ledger.clone(),
+            client.webhook_receiver().cloned(),
+            changed.clone(),
+        )
+    });
+    let heartbeat = tokio::spawn(heartbeat(ledger.clone(), owner.clone(), settings.lease));
+
+    let result = claim_loop(&shared, &lines, run_started, &changed).await;
+
+    heartbeat.abort();
+    if let Some(feed) = feed {
+        feed.abort();
     }
     shared.report.bar.finish_and_clear();
+    result
+}
+
+async fn claim_loop(
+    shared: &Arc<Shared>,
+    lines: &HashMap<String, Line>,
+    run_started: i64,
+    changed: &Notify,
+) -> Result<(), CliError> {
+    let settings = &shared.settings;
+    let ledger = &shared.ledger;
+    let mut jobs: JoinSet<Result<(), CliError>> = JoinSet::new();
+    let mut first_error: Option<CliError> = None;
+    let mut last_reap: Option<tokio::time::Instant> = None;
+    loop {
+        // Runners that died (lease expired, or a process of this machine
+        // that exited) leave their lines to the others.
+        if last_reap.is_none_or(|at| at.elapsed() >= settings.lease / 4) {
+            reap(ledger.as_ref()).await?;
+            last_reap = Some(tokio::time::Instant::now());
+        }
+        let free = settings.concurrency.saturating_sub(jobs.len());
+        let mut claimed = Vec::new();
+        // Claim in batches (an eighth of the slots): one claim serves
+        // several lines.
+        let batch = (settings.concurrency / 8).max(1);
+        if (free >= batch || (free > 0 && jobs.is_empty())) && first_error.is_none() {
+            claimed = ledger
+                .claim(&ClaimRequest {
+                    owner: shared.owner.as_str().to_owned(),
+                    lease: settings.lease,
+                    limit: free,
+                    run_started,
+                    download: settings.download.is_some(),
+                    resend_unknown: settings.resend_unknown,
+                })
+                .await?;
+        }
+        let got_work = !claimed.is_empty();
+        for row in claimed {
+            let Some(line) = lines.get(&row.id).cloned() else {
+                // Another file's line in the same ledger.
+                ledger.release(shared.owner.as_str(), &row.id).await?;
+                continue;
+            };
+            let plan = plan(&row, settings);
+            tracing::debug!(line = line.number, id = %line.id, state = row.state.as_str(), ?plan, "line claimed");
+            if plan == Plan::Nothing {
+                ledger.release(shared.owner.as_str(), &row.id).await?;
+                continue;
+            }
+            let shared = shared.clone();
+            jobs.spawn(async move {
+                let result = run_line(&shared, &line, &row, plan).await;
+                shared.report.bar.inc(1);
+                result
+            });
+        }
+        if got_work && jobs.len() < settings.concurrency {
+            continue;
+        }
+        if jobs.is_empty() && (first_error.is_some() || batch_is_over(shared, lines).await?) {
+            break;
+        }
+        // Wait for a line to finish, the ledger to change, or a moment.
+        tokio::select! {
+            Some(joined) = jobs.join_next(), if !jobs.is_empty() => {
+                let result = joined.unwrap_or_else(|e| {
+                    Err(CliError::Local(format!("a batch job stopped: {e}")))
+                });
+                if let Err(e) = result {
+                    first_error.get_or_insert(e);
+                }
+            }
+            _ = changed.notified() => {}
+            _ = tokio::time::sleep(IDLE) => {}
+        }
+    }
     first_error.map_or(Ok(()), Err)
 }
 
-/// Takes one line from its journaled state to its end.
+/// True when no line of the file needs a runner: every runner ends at the
+/// same point and prints the same summary.
+async fn batch_is_over(shared: &Shared, lines: &HashMap<String, Line>) -> Result<bool, CliError> {
+    let now = shared.ledger.now_ms().await?;
+    let rows = shared.ledger.rows().await?;
+    Ok(rows
+        .iter()
+        .filter(|r| lines.contains_key(&r.id))
+        .all(|r| settled(r, now, &shared.settings)))
+}
+
+/// Ends the leases of runners that are gone.
+async fn reap(ledger: &dyn Ledger) -> Result<(), CliError> {
+    let dead: Vec<String> = ledger
+        .lease_owners()
+        .await?
+        .into_iter()
+        .filter(|owner| piapi_kling_ledger::is_alive(owner) == Some(false))
+        .collect();
+    let reaped = ledger.reap(&dead).await?;
+    if reaped > 0 {
+        tracing::info!(reaped, "intents of stopped runners are now unknown");
+    }
+    Ok(())
+}
+
+/// Renews this runner's leases three times per lease period.
+async fn heartbeat(ledger: Arc<dyn Ledger>, owner: Owner, lease: Duration) {
+    let mut tick = tokio::time::interval(lease / 3);
+    loop {
+        tick.tick().await;
+        if let Err(e) = ledger.renew(owner.as_str(), lease).await {
+            tracing::warn!(error = %e, "lease renewal failed; other runners may take over");
+        }
+    }
+}
+
+/// Takes one line from its ledger state to its end.
 async fn run_line(shared: &Shared, line: &Line, row: &Row, plan: Plan) -> Result<(), CliError> {
     let handle = match plan {
         Plan::Create => match create(shared, line).await? {
@@ -171,27 +328,59 @@ async fn run_line(shared: &Shared, line: &Line, row: &Row, plan: Plan) -> Result
     wait(shared, line, &handle).await
 }
 
-/// Sends the create of `line`, journaling the intent first and the task id
+/// The request of `line`, carrying the webhook endpoint with the line's
+/// correlation token when creates carry webhooks.
+fn request_for(line: &Line, webhook: Option<&Webhook>, token: &str) -> CreateTaskRequest {
+    let Some(webhook) = webhook else {
+        return line.request.clone();
+    };
+    let separator = if webhook.url.contains('?') { '&' } else { '?' };
+    let endpoint = format!("{}{separator}kling_token={token}", webhook.url);
+    // Through JSON: the config sits in every request type alike.
+    let mut value = serde_json::to_value(&line.request).unwrap_or(Value::Null);
+    if let Some(object) = value.as_object_mut() {
+        let config = object.entry("config").or_insert_with(|| json!({}));
+        if !config.is_object() {
+            *config = json!({});
+        }
+        config["webhook_config"] = json!({"endpoint": endpoint, "secret": webhook.secret});
+    }
+    serde_json::from_value(value).unwrap_or_else(|_| line.request.clone())
+}
+
+/// Sends the create of `line`, recording the intent first and the task id
 /// right after. `None` when no task can be waited for.
 async fn create(shared: &Shared, line: &Line) -> Result<Option<TaskHandle>, CliError> {
-    let id = line.id.clone();
-    // Nothing is sent unless the intent is on disk: a crash after this point
-    // leaves `intent`, which the next run reports instead of re-sending.
-    journal(shared, move |j| j.record_intent(&id)).await?;
-    let request: CreateTaskRequest = line.request.clone();
+    let token = piapi_kling_ledger::new_token();
+    // Nothing is sent unless the intent is recorded: a crash after this
+    // point leaves `intent`, which becomes `unknown` instead of re-sent.
+    let ours = shared
+        .ledger
+        .record_intent(shared.owner.as_str(), &line.id, &token)
+        .await?;
+    if !ours {
+        shared.report.say(
+            format!(
+                "line {} (id {}): claim lost to another runner, not sent",
+                line.number, line.id
+            ),
+            json!({"event": "claim_lost", "line": line.number, "id": line.id}),
+        );
+        return Ok(None);
+    }
+    let request = request_for(line, shared.settings.webhook.as_ref(), &token);
     match shared.client.create(request).await {
         Ok(handle) => {
-            let (id, task_id) = (line.id.clone(), handle.id().to_owned());
-            if let Err(e) = journal(shared, move |j| j.record_created(&id, &task_id)).await {
-                // The journal still says `intent` (reported as unknown next
-                // time); the id must at least reach the user.
+            if let Err(e) = shared.ledger.record_created(&line.id, handle.id()).await {
+                // The ledger still says `intent` (unknown later); the id
+                // must at least reach the user.
                 crate::output::err_line(&format!(
-                    "line {} (id {}): created task {} but could not journal it",
+                    "line {} (id {}): created task {} but could not record it",
                     line.number,
                     line.id,
                     handle.id()
                 ));
-                return Err(e);
+                return Err(e.into());
             }
             shared.report.say(
                 format!("line {} (id {}): created {}", line.number, line.id, handle.id()),
@@ -203,11 +392,27 @@ async fn create(shared: &Shared, line: &Line) -> Result<Option<TaskHandle>, CliE
             task_id, source, ..
         }) => {
             let message = format!("the create's outcome is unknown: {source}");
-            let (id, salvaged, text) = (line.id.clone(), task_id.clone(), message.clone());
-            journal(shared, move |j| {
-                j.record_unknown(&id, salvaged.as_deref(), &text)
-            })
-            .await?;
+            let row = shared
+                .ledger
+                .record_unknown(&line.id, task_id.as_deref(), &message)
+                .await?;
+            if row.state == State::Created
+                && let Some(linked) = row.task_id
+            {
+                // Its creation webhook came first: no longer unknown.
+                shared.report.say(
+                    format!("line {} (id {}): create answer lost, task {linked} linked by its webhook", line.number, line.id),
+                    json!({"event": "linked", "line": line.number, "id": line.id, "task_id": linked}),
+                );
+                return Ok(Some(shared.client.task(linked)));
+            }
+            if row.state != State::Unknown {
+                // Not ours to wait for: leave the line to whoever claims it.
+                shared
+                    .ledger
+                    .release(shared.owner.as_str(), &line.id)
+                    .await?;
+            }
             shared.report.say(
                 format!(
                     "line {} (id {}): {message}{}",
@@ -221,8 +426,10 @@ async fn create(shared: &Shared, line: &Line) -> Result<Option<TaskHandle>, CliE
         }
         Err(error) => {
             let message = error.to_string();
-            let (id, text) = (line.id.clone(), message.clone());
-            journal(shared, move |j| j.record_create_failed(&id, &text)).await?;
+            shared
+                .ledger
+                .record_create_failed(&line.id, &message)
+                .await?;
             shared.report.say(
                 format!("line {} (id {}): create failed: {message}", line.number, line.id),
                 json!({"event": "create_failed", "line": line.number, "id": line.id, "error": message}),
@@ -232,16 +439,16 @@ async fn create(shared: &Shared, line: &Line) -> Result<Option<TaskHandle>, CliE
     }
 }
 
-/// Waits for the task of `line` and journals its end.
+/// Waits for the task of `line` and records its end.
 async fn wait(shared: &Shared, line: &Line, handle: &TaskHandle) -> Result<(), CliError> {
-    let id = line.id.clone();
+    let downloading = shared.settings.download.is_some();
     match handle.wait().await {
         Ok(result) => {
             let consume = consume(&result.task);
-            journal(shared, move |j| {
-                j.record_finished(&id, State::Completed, consume, None)
-            })
-            .await?;
+            shared
+                .ledger
+                .record_finished(&line.id, State::Completed, consume, None, downloading)
+                .await?;
             shared.report.say(
                 format!("line {} (id {}): completed {}", line.number, line.id, handle.id()),
                 json!({"event": "completed", "line": line.number, "id": line.id, "task_id": handle.id()}),
@@ -259,12 +466,10 @@ async fn wait(shared: &Shared, line: &Line, handle: &TaskHandle) -> Result<(), C
             if let Some(raw) = raw_message {
                 text.push_str(&format!(" (raw: {raw})"));
             }
-            let consume = consume(&task);
-            let error = text.clone();
-            journal(shared, move |j| {
-                j.record_finished(&id, State::Failed, consume, Some(&error))
-            })
-            .await?;
+            shared
+                .ledger
+                .record_finished(&line.id, State::Failed, consume(&task), Some(&text), false)
+                .await?;
             shared.report.say(
                 format!("line {} (id {}): task {} failed, {text}", line.number, line.id, handle.id()),
                 json!({"event": "failed", "line": line.number, "id": line.id, "task_id": handle.id(), "error": text}),
@@ -273,10 +478,9 @@ async fn wait(shared: &Shared, line: &Line, handle: &TaskHandle) -> Result<(), C
         }
         Err(error) => {
             // Timeout or a lasting transport error: the task goes on and the
-            // line stays `created`, so the next run waits again.
+            // line stays `created`, so a later run waits again.
             let text = error.to_string();
-            let message = text.clone();
-            journal(shared, move |j| j.record_wait_error(&id, &message)).await?;
+            shared.ledger.record_stopped(&line.id, &text).await?;
             shared.report.say(
                 format!("line {} (id {}): stopped waiting: {text}", line.number, line.id),
                 json!({"event": "wait_stopped", "line": line.number, "id": line.id, "task_id": handle.id(), "error": text}),
@@ -297,13 +501,14 @@ async fn save(shared: &Shared, line: &Line, task: &TaskData) -> Result<(), CliEr
         .await
     {
         Ok(files) => {
-            let id = line.id.clone();
-            journal(shared, move |j| j.record_files(&id, &files)).await
+            let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            Ok(shared.ledger.record_files(&line.id, &files).await?)
         }
-        // The task is done and journaled; a failed download is retried by
-        // the next run (its files are still unrecorded).
+        // The task is done and recorded; a failed download is retried by a
+        // later run (its files are still unrecorded).
         Err(error) => {
             let text = crate::output::error_lines(&error).join(" ");
+            shared.ledger.record_stopped(&line.id, &text).await?;
             shared.report.say(
                 format!("line {} (id {}): {text}", line.number, line.id),
                 json!({"event": "download_failed", "line": line.number, "id": line.id, "error": text}),
@@ -315,18 +520,6 @@ async fn save(shared: &Shared, line: &Line, task: &TaskData) -> Result<(), CliEr
 
 fn consume(task: &TaskData) -> Option<i64> {
     task.meta.usage.as_ref().and_then(|u| u.consume)
-}
-
-/// Runs a journal write off the async workers: a durable write waits for
-/// the disk.
-async fn journal<T: Send + 'static>(
-    shared: &Shared,
-    write: impl FnOnce(&Journal) -> Result<T, CliError> + Send + 'static,
-) -> Result<T, CliError> {
-    let journal = shared.journal.clone();
-    tokio::task::spawn_blocking(move || write(&journal))
-        .await
-        .map_err(|e| CliError::Local(format!("journal write stopped: {e}")))?
 }
 
 #[cfg(test)]
@@ -343,18 +536,28 @@ mod tests {
             error: None,
             consume: None,
             files,
+            lease_owner: None,
+            lease_until: None,
+            token: None,
+            updated_at: 0,
         }
     }
 
-    #[test]
-    fn unknown_lines_are_resent_only_when_asked() {
-        let mut settings = Settings {
+    fn settings() -> Settings {
+        Settings {
             concurrency: 1,
             download: None,
             covers: false,
             max_download_bytes: 1,
             resend_unknown: false,
-        };
+            lease: Duration::from_secs(30),
+            webhook: None,
+        }
+    }
+
+    #[test]
+    fn unknown_lines_are_resent_only_when_asked() {
+        let mut settings = settings();
         assert_eq!(
             plan(&row(State::Pending, None, None), &settings),
             Plan::Create
@@ -396,6 +599,63 @@ mod tests {
         assert_eq!(
             plan(&row(State::Failed, Some("t"), None), &settings),
             Plan::Nothing
+        );
+    }
+
+    #[test]
+    fn a_batch_is_over_only_when_no_line_needs_a_runner() {
+        let mut settings = settings();
+        let now = 100_000;
+        assert!(!settled(&row(State::Pending, None, None), now, &settings));
+        assert!(!settled(&row(State::Intent, None, None), now, &settings));
+        assert!(!settled(
+            &row(State::Created, Some("t"), None),
+            now,
+            &settings
+        ));
+        let mut stopped = row(State::Created, Some("t"), None);
+        stopped.error = Some("timed out".into());
+        assert!(settled(&stopped, now, &settings));
+        stopped.lease_until = Some(now + 1);
+        assert!(!settled(&stopped, now, &settings), "still leased");
+        assert!(settled(&row(State::Unknown, None, None), now, &settings));
+        // With webhooks, a fresh unknown may still be linked.
+        settings.webhook = Some(Webhook {
+            url: "http://h/".into(),
+            secret: "s".into(),
+        });
+        let mut fresh = row(State::Unknown, None, None);
+        fresh.token = Some("t".into());
+        fresh.updated_at = now - 1;
+        assert!(!settled(&fresh, now, &settings));
+        fresh.updated_at = now - 60_000;
+        assert!(settled(&fresh, now, &settings));
+    }
+
+    #[test]
+    fn creates_carry_the_endpoint_with_the_lines_token() {
+        let line = super::super::input::parse(
+            r#"{"id":"a","model":"kling","task_type":"sound","input":{"prompt":"rain"}}"#,
+        )
+        .lines
+        .remove(0);
+        let webhook = Webhook {
+            url: "https://hooks.example/piapi?team=1".into(),
+            secret: "s3cr3t".into(),
+        };
+        let request = request_for(&line, Some(&webhook), "abc123");
+        let value = serde_json::to_value(&request).unwrap();
+        assert_eq!(
+            value["config"]["webhook_config"]["endpoint"],
+            "https://hooks.example/piapi?team=1&kling_token=abc123"
+        );
+        assert_eq!(value["config"]["webhook_config"]["secret"], "s3cr3t");
+        assert!(format!("{webhook:?}").contains("<redacted>"));
+        let plain = serde_json::to_value(request_for(&line, None, "abc123")).unwrap();
+        assert!(
+            plain
+                .get("config")
+                .is_none_or(|c| c.get("webhook_config").is_none())
         );
     }
 }

@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use super::input::Invalid;
-use super::journal::{Row, State};
 use crate::exit::Exit;
 use crate::output::dollars;
+use piapi_kling_ledger::{Row, State};
 
 /// Counts over the lines of one file; they add up to `total`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -185,6 +185,10 @@ mod tests {
             error: None,
             consume,
             files: None,
+            lease_owner: None,
+            lease_until: None,
+            token: None,
+            updated_at: 0,
         }
     }
 

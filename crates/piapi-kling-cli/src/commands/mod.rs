@@ -9,6 +9,7 @@ mod follow;
 mod sim;
 mod task;
 mod upload;
+mod webhook;
 
 use piapi_kling::{Client, WaitPolicy};
 
@@ -31,7 +32,18 @@ pub struct Ctx {
 impl Ctx {
     /// A client from the environment and the global options.
     pub fn client(&self) -> Result<Client, CliError> {
+        self.client_with(None)
+    }
+
+    /// [`client`](Self::client), with a webhook receiver attached when given.
+    pub fn client_with(
+        &self,
+        webhooks: Option<piapi_kling::webhook::WebhookReceiver>,
+    ) -> Result<Client, CliError> {
         let mut builder = piapi_kling::ClientBuilder::from_env().wait_policy(self.wait_policy());
+        if let Some(receiver) = webhooks {
+            builder = builder.webhook_receiver(receiver);
+        }
         if let Some(url) = &self.global.base_url {
             builder = builder.base_url(url);
         }
@@ -99,6 +111,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         Command::Upload(args) => upload::run(&ctx, args).await,
         Command::Account => account::run(&ctx).await,
         Command::Batch(args) => crate::batch::run(&ctx, args).await,
+        Command::Webhook(args) => webhook::run(&ctx, args).await,
         Command::Sim(args) => sim::run(&ctx, args).await,
         Command::Demo(args) => demo::run(&ctx, args).await,
         Command::Completions(args) => {

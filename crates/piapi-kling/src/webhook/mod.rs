@@ -26,10 +26,13 @@
 //! ```
 
 mod dedup;
+mod receiver;
 mod verify;
 
 #[cfg(feature = "axum")]
 pub mod axum;
 
 pub use dedup::Deduplicator;
+pub(crate) use receiver::Subscription;
+pub use receiver::{DEFAULT_FALLBACK_INTERVAL, WebhookReceiver};
 pub use verify::{SECRET_HEADER, WebhookError, parse_event, secret_matches, verify_and_parse};
