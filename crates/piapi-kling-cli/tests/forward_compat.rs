@@ -138,3 +138,44 @@ fn a_newer_response_shape_is_printed_whole_and_downloaded() {
         text(&human.stdout)
     );
 }
+
+#[test]
+fn batch_json_prints_each_task_as_piapi_sent_it() {
+    let sim = Sim::start(Simulator::builder().speed(2000.0).faults(Faults {
+        extra_fields_rate: 1.0,
+        methods: Some(vec!["GET".into()]),
+        ..Faults::default()
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jobs.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"id":"a","model":"kling","task_type":"video_generation","input":{"prompt":"a fox","aspect_ratio":"16:9","enable_audio":true}}"#,
+            "\n",
+            r#"{"id":"b","model":"kling","task_type":"sound","input":{"prompt":"rain"}}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let out = sim
+        .kling()
+        .args(["--json", "batch"])
+        .arg(&file)
+        .arg("--journal")
+        .arg(dir.path().join("jobs.db"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = stdout_json(&out.stdout);
+    let lines = summary["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2);
+    for line in lines {
+        let task = &line["task"];
+        assert_eq!(task["status"], "completed", "{line}");
+        assert_eq!(task["task_id"], line["task_id"]);
+        assert_eq!(task["sim_extra_field"], "extra", "{task}");
+        assert_eq!(task["meta"]["usage"]["sim_extra"]["version"], 2, "{task}");
+    }
+    assert_eq!(lines[0]["task"]["input"]["enable_audio"], true);
+}

@@ -121,14 +121,16 @@ pub trait Ledger: Send + Sync + fmt::Debug {
     /// Records that the create for `id` made no task; ends the lease.
     async fn record_create_failed(&self, id: &str, error: &str) -> Result<()>;
 
-    /// Records the end of the task of `id`; ends the lease unless `keep_lease`
-    /// (the runner goes on to download its results).
+    /// Records the end of the task of `id`, with the task as PiAPI sent it
+    /// (`task`, JSON); ends the lease unless `keep_lease` (the runner goes on
+    /// to download its results).
     async fn record_finished(
         &self,
         id: &str,
         state: State,
         consume: Option<i64>,
         error: Option<&str>,
+        task: Option<&str>,
         keep_lease: bool,
     ) -> Result<()>;
 

@@ -36,11 +36,11 @@ use crate::{Ledger, LedgerError, Result};
 const NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 const COLUMNS: &str = "line_id, line_no, state, task_id, attempts, error, consume, files, \
-                       lease_owner, lease_until, token, updated_at";
+                       lease_owner, lease_until, token, updated_at, task";
 
 /// Versioned migrations: `MIGRATIONS[n]` takes version n to n + 1, each in
 /// the transaction that records it.
-const MIGRATIONS: [&str; 1] = ["
+const MIGRATIONS: [&str; 2] = ["
     CREATE TABLE kling_lines (
         line_id     text PRIMARY KEY,
         line_no     bigint NOT NULL,
@@ -67,6 +67,8 @@ const MIGRATIONS: [&str; 1] = ["
         event_ts    bigint NOT NULL,
         line_id     text
     );
+", "
+    ALTER TABLE kling_lines ADD COLUMN task text;
 "];
 
 /// A ledger in a PostgreSQL database.
@@ -348,6 +350,9 @@ fn row_of(row: &tokio_postgres::Row) -> Row {
         lease_until: row.get(9),
         token: row.get(10),
         updated_at: row.get(11),
+        task: row
+            .get::<_, Option<String>>(12)
+            .and_then(|t| serde_json::from_str(&t).ok()),
     }
 }
 
@@ -612,6 +617,7 @@ impl Ledger for PgLedger {
         state: State,
         consume: Option<i64>,
         error: Option<&str>,
+        task: Option<&str>,
         keep_lease: bool,
     ) -> Result<()> {
         self.trip();
@@ -621,10 +627,11 @@ impl Ledger for PgLedger {
                     "UPDATE kling_lines SET state = $2, consume = $3, error = $4,
                          updated_at = {NOW},
                          lease_owner = CASE WHEN $5 THEN lease_owner END,
-                         lease_until = CASE WHEN $5 THEN lease_until END
+                         lease_until = CASE WHEN $5 THEN lease_until END,
+                         task = $6
                      WHERE line_id = $1"
                 ),
-                &[&id, &state.as_str(), &consume, &error, &keep_lease],
+                &[&id, &state.as_str(), &consume, &error, &keep_lease, &task],
             )
             .await
             .map(drop)

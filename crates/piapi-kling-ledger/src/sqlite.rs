@@ -19,10 +19,10 @@ use crate::types::{ClaimRequest, Delivery, LineSpec, Mismatch, Row, State, Store
 use crate::{Ledger, LedgerError, Result};
 
 /// The schema version, in `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// Versioned migrations: `MIGRATIONS[n]` takes version n to n + 1.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     // 1: the journal of the single-process `kling batch`.
     "CREATE TABLE IF NOT EXISTS lines (
         line_id     TEXT PRIMARY KEY,
@@ -53,10 +53,12 @@ const MIGRATIONS: [&str; 2] = [
         event_ts    INTEGER NOT NULL,
         line_id     TEXT
      );",
+    // 3: the finished task as PiAPI sent it (JSON), for `kling batch --json`.
+    "ALTER TABLE lines ADD COLUMN task TEXT;",
 ];
 
 const COLUMNS: &str = "line_id, line_no, state, task_id, attempts, error, consume, files, \
-                       lease_owner, lease_until, token, updated_at";
+                       lease_owner, lease_until, token, updated_at, task";
 
 /// How often runners look for new deliveries in the file.
 const POLL: Duration = Duration::from_millis(200);
@@ -173,6 +175,9 @@ fn row_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         lease_until: row.get(9)?,
         token: row.get(10)?,
         updated_at: row.get(11)?,
+        task: row
+            .get::<_, Option<String>>(12)?
+            .and_then(|t| serde_json::from_str(&t).ok()),
     })
 }
 
@@ -384,16 +389,27 @@ impl Ledger for SqliteLedger {
         state: State,
         consume: Option<i64>,
         error: Option<&str>,
+        task: Option<&str>,
         keep_lease: bool,
     ) -> Result<()> {
         let (id, error) = (id.to_owned(), error.map(str::to_owned));
+        let task = task.map(str::to_owned);
         self.with(false, move |conn| {
             conn.execute(
                 "UPDATE lines SET state = ?2, consume = ?3, error = ?4, updated_at = ?5,
                      lease_owner = CASE WHEN ?6 THEN lease_owner END,
-                     lease_until = CASE WHEN ?6 THEN lease_until END
+                     lease_until = CASE WHEN ?6 THEN lease_until END,
+                     task = ?7
                  WHERE line_id = ?1",
-                params![id, state.as_str(), consume, error, now_ms(), keep_lease],
+                params![
+                    id,
+                    state.as_str(),
+                    consume,
+                    error,
+                    now_ms(),
+                    keep_lease,
+                    task
+                ],
             )
             .map(drop)
         })

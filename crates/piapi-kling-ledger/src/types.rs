@@ -95,6 +95,9 @@ pub struct Row {
     pub token: Option<String>,
     /// When it last changed (unix ms, the ledger's clock).
     pub updated_at: i64,
+    /// The task as PiAPI last sent it when it ended (fields the spec does not
+    /// list included; a webhook secret redacted by the caller).
+    pub task: Option<serde_json::Value>,
 }
 
 /// What a runner asks [`Ledger::claim`](crate::Ledger::claim) for.

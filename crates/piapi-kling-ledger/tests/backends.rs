@@ -293,7 +293,14 @@ async fn a_line_goes_through_its_states_and_a_changed_file_is_refused() {
             .unwrap();
         ledger.record_created("line-1", "task-a").await.unwrap();
         ledger
-            .record_finished("line-1", State::Completed, Some(700_000), None, true)
+            .record_finished(
+                "line-1",
+                State::Completed,
+                Some(700_000),
+                None,
+                Some(r#"{"task_id":"t-1","output":{"video":"https://e.com/v.mp4","new_field":1}}"#),
+                true,
+            )
             .await
             .unwrap();
         ledger
@@ -308,6 +315,10 @@ async fn a_line_goes_through_its_states_and_a_changed_file_is_refused() {
             Some(&["out/task-a-1.wav".to_owned()][..])
         );
         assert_eq!(rows[0].lease_owner, None, "the lease ended with the files");
+        // The task is kept as PiAPI sent it, fields the spec does not list included.
+        let task = rows[0].task.as_ref().expect("the finished task is kept");
+        assert_eq!(task["output"]["new_field"], 1);
+        assert_eq!(task["output"]["video"], "https://e.com/v.mp4");
         // A create refused for good is not retried by the same run.
         ledger.claim(&request).await.unwrap();
         ledger

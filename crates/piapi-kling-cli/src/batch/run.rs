@@ -439,15 +439,29 @@ async fn create(shared: &Shared, line: &Line) -> Result<Option<TaskHandle>, CliE
     }
 }
 
+/// The task as PiAPI sent it, for the ledger (`kling batch --json` prints
+/// it); a webhook secret echoed back is redacted, as everywhere else.
+fn task_json(task: &TaskData) -> String {
+    serde_json::to_string(&crate::output::redacted(task)).unwrap_or_default()
+}
+
 /// Waits for the task of `line` and records its end.
 async fn wait(shared: &Shared, line: &Line, handle: &TaskHandle) -> Result<(), CliError> {
     let downloading = shared.settings.download.is_some();
     match handle.wait().await {
         Ok(result) => {
             let consume = consume(&result.task);
+            let sent = task_json(&result.task);
             shared
                 .ledger
-                .record_finished(&line.id, State::Completed, consume, None, downloading)
+                .record_finished(
+                    &line.id,
+                    State::Completed,
+                    consume,
+                    None,
+                    Some(&sent),
+                    downloading,
+                )
                 .await?;
             shared.report.say(
                 format!("line {} (id {}): completed {}", line.number, line.id, handle.id()),
@@ -466,9 +480,17 @@ async fn wait(shared: &Shared, line: &Line, handle: &TaskHandle) -> Result<(), C
             if let Some(raw) = raw_message {
                 text.push_str(&format!(" (raw: {raw})"));
             }
+            let sent = task_json(&task);
             shared
                 .ledger
-                .record_finished(&line.id, State::Failed, consume(&task), Some(&text), false)
+                .record_finished(
+                    &line.id,
+                    State::Failed,
+                    consume(&task),
+                    Some(&text),
+                    Some(&sent),
+                    false,
+                )
                 .await?;
             shared.report.say(
                 format!("line {} (id {}): task {} failed, {text}", line.number, line.id, handle.id()),
@@ -540,6 +562,7 @@ mod tests {
             lease_until: None,
             token: None,
             updated_at: 0,
+            task: None,
         }
     }
 

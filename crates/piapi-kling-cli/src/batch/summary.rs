@@ -100,6 +100,7 @@ pub fn to_json(summary: &Summary, rows: &[Row], invalid: &[Invalid]) -> Value {
             "error": r.error,
             "consume": r.consume,
             "files": r.files,
+            "task": r.task,
         })).collect::<Vec<_>>(),
         "invalid": invalid.iter().map(|i| json!({
             "line": i.number,
@@ -189,6 +190,7 @@ mod tests {
             lease_until: None,
             token: None,
             updated_at: 0,
+            task: None,
         }
     }
 
