@@ -1078,9 +1078,9 @@ fn tagged(t: &TaggedDef, model: &Model, rt: &syn::Path) -> TokenStream {
                 match tag.as_str() {
                     #(#values => {
                         map.remove(#tag);
-                        ::serde_json::from_value(::serde_json::Value::Object(map)).map(#name::#idents).map_err(D::Error::custom)
+                        #rt::__private::from_object(map).map(#name::#idents)
                     })*
-                    _ => ::serde_json::from_value(::serde_json::Value::Object(map)).map(#name::Unknown).map_err(D::Error::custom),
+                    _ => #rt::__private::from_object(map).map(#name::Unknown),
                 }
             }
         }

@@ -613,21 +613,13 @@ impl<'de> ::serde::Deserialize<'de> for Request {
         match tag.as_str() {
             "circle" => {
                 map.remove("shape");
-                ::serde_json::from_value(::serde_json::Value::Object(map))
-                    .map(Request::Circle)
-                    .map_err(D::Error::custom)
+                ::piapi_kling_models::__private::from_object(map).map(Request::Circle)
             }
             "square" => {
                 map.remove("shape");
-                ::serde_json::from_value(::serde_json::Value::Object(map))
-                    .map(Request::Square)
-                    .map_err(D::Error::custom)
+                ::piapi_kling_models::__private::from_object(map).map(Request::Square)
             }
-            _ => {
-                ::serde_json::from_value(::serde_json::Value::Object(map))
-                    .map(Request::Unknown)
-                    .map_err(D::Error::custom)
-            }
+            _ => ::piapi_kling_models::__private::from_object(map).map(Request::Unknown),
         }
     }
 }

@@ -60,7 +60,7 @@ fn create_sends_any_task_type_waits_and_downloads() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
     assert!(
-        text(&bad.stderr).contains("invalid type: integer `5`"),
+        text(&bad.stderr).contains("input.prompt: invalid type: integer `5`"),
         "{}",
         text(&bad.stderr)
     );

@@ -133,3 +133,20 @@ impl fmt::Debug for Redacted {
         f.write_str("\"<redacted>\"")
     }
 }
+
+/// Decodes one variant of a tagged request from its JSON object, naming the
+/// path of the field that failed (`input.prompt: invalid type: …`).
+pub fn from_object<T, E>(map: serde_json::Map<String, serde_json::Value>) -> Result<T, E>
+where
+    T: serde::de::DeserializeOwned,
+    E: de::Error,
+{
+    serde_path_to_error::deserialize(serde_json::Value::Object(map)).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            E::custom(e.into_inner())
+        } else {
+            E::custom(format!("{path}: {}", e.into_inner()))
+        }
+    })
+}

@@ -60,5 +60,7 @@ pub use validation::{Report, Severity, Validate, Violation, Violations};
 /// Support for the generated code; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::de::{Redacted, f64_or_string, int_enum, option_f64_or_string, string_enum};
+    pub use crate::de::{
+        Redacted, f64_or_string, from_object, int_enum, option_f64_or_string, string_enum,
+    };
 }

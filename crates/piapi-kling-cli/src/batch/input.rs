@@ -165,7 +165,7 @@ mod tests {
         let numbers: Vec<_> = parsed.invalid.iter().map(|i| i.number).collect();
         assert_eq!(numbers, [1, 2, 3, 4]);
         assert!(
-            parsed.invalid[2].problems[0].contains("expected a string"),
+            parsed.invalid[2].problems[0].contains("input.prompt: invalid type"),
             "{:?}",
             parsed.invalid[2]
         );

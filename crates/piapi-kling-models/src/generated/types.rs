@@ -3091,44 +3091,37 @@ impl<'de> ::serde::Deserialize<'de> for CreateTaskRequest {
         match tag.as_str() {
             "video_generation" => {
                 map.remove("task_type");
-                ::serde_json::from_value(::serde_json::Value::Object(map))
+                ::piapi_kling_models::__private::from_object(map)
                     .map(CreateTaskRequest::VideoGeneration)
-                    .map_err(D::Error::custom)
             }
             "extend_video" => {
                 map.remove("task_type");
-                ::serde_json::from_value(::serde_json::Value::Object(map))
+                ::piapi_kling_models::__private::from_object(map)
                     .map(CreateTaskRequest::ExtendVideo)
-                    .map_err(D::Error::custom)
             }
             "lip_sync" => {
                 map.remove("task_type");
-                ::serde_json::from_value(::serde_json::Value::Object(map))
+                ::piapi_kling_models::__private::from_object(map)
                     .map(CreateTaskRequest::LipSync)
-                    .map_err(D::Error::custom)
             }
             "effects" => {
                 map.remove("task_type");
-                ::serde_json::from_value(::serde_json::Value::Object(map))
+                ::piapi_kling_models::__private::from_object(map)
                     .map(CreateTaskRequest::Effects)
-                    .map_err(D::Error::custom)
             }
             "ai_try_on" => {
                 map.remove("task_type");
-                ::serde_json::from_value(::serde_json::Value::Object(map))
+                ::piapi_kling_models::__private::from_object(map)
                     .map(CreateTaskRequest::AiTryOn)
-                    .map_err(D::Error::custom)
             }
             "sound" => {
                 map.remove("task_type");
-                ::serde_json::from_value(::serde_json::Value::Object(map))
+                ::piapi_kling_models::__private::from_object(map)
                     .map(CreateTaskRequest::Sound)
-                    .map_err(D::Error::custom)
             }
             _ => {
-                ::serde_json::from_value(::serde_json::Value::Object(map))
+                ::piapi_kling_models::__private::from_object(map)
                     .map(CreateTaskRequest::Unknown)
-                    .map_err(D::Error::custom)
             }
         }
     }
