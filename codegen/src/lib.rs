@@ -4,7 +4,7 @@
 //! - [`ir`] + [`models`]: our own generator of the models crate (forward-compatible
 //!   enums, structs, the tagged create request, `validate()`);
 //! - [`client`]: progenitor for the low-level client, using the models' types;
-//! - [`format`]: prettyplease formatting and the `@generated` header.
+//! - [`mod@format`]: prettyplease formatting and the `@generated` header.
 //!
 //! `cargo xtask generate` calls [`generate_workspace`] and writes what it returns.
 #![deny(missing_docs)]

@@ -220,7 +220,7 @@ pub struct VideoSettings {
     /// How closely to follow the prompt, 0 to 1.
     #[arg(long, value_name = "SCALE")]
     pub cfg_scale: Option<f64>,
-    /// A camera movement; `simple` takes exactly one --camera-<axis>.
+    /// A camera movement; `simple` takes exactly one `--camera-<axis>`.
     #[arg(long, value_name = "TYPE", value_parser = known::<CameraType>(CameraType::VALUES, CameraType::OPEN))]
     pub camera: Option<CameraType>,
     /// Simple camera: move along x (-10 to 10).
