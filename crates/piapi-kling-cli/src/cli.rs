@@ -144,7 +144,7 @@ pub enum Command {
     /// Receive PiAPI's webhooks into a batch ledger.
     Webhook(WebhookArgs),
     /// Run the PiAPI simulator in the foreground (Ctrl-C stops it).
-    Sim(SimArgs),
+    Sim(piapi_kling_sim::cli::SimArgs),
     /// Make a video, lip-sync it and apply an effect, end to end.
     Demo(DemoArgs),
     /// Print a shell completion script.
@@ -553,26 +553,6 @@ pub struct WebhookServeArgs {
     /// The address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
     pub listen: std::net::SocketAddr,
-}
-
-/// `kling sim`.
-#[derive(Debug, Args)]
-pub struct SimArgs {
-    /// Port to listen on (0 picks a free one).
-    #[arg(long, default_value_t = 8080)]
-    pub port: u16,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: std::net::IpAddr,
-    /// The key clients must send.
-    #[arg(long, value_name = "KEY", default_value = piapi_kling_sim::DEFAULT_API_KEY)]
-    pub api_key: String,
-    /// Divide every task duration by this factor (50 makes a 2-minute render 2.4 s).
-    #[arg(long, default_value_t = 50.0)]
-    pub speed: f64,
-    /// At most N tasks pending or processing; the others are staged.
-    #[arg(long, value_name = "N")]
-    pub concurrency_cap: Option<usize>,
 }
 
 /// `kling demo`.

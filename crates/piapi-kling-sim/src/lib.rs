@@ -42,6 +42,8 @@
 #![deny(missing_docs)]
 
 mod admission;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod error;
 mod faults;
 mod files;

@@ -1,18 +1,16 @@
-//! One background task with a time-ordered queue: it sends terminal webhooks
-//! when tasks end and releases staged tasks when slots free up. Tasks without
-//! a webhook under no cap never enter it.
+//! A time-ordered queue of jobs: terminal webhooks to send when tasks end,
+//! staged tasks to release when slots free up. Tasks without a webhook under
+//! no cap never enter it. The simulator's state runs the jobs; this module
+//! knows nothing of it.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::time::Instant;
 
 use parking_lot::Mutex;
 use tokio::sync::{Notify, watch};
 use uuid::Uuid;
-
-use crate::state::AppState;
 
 /// What to do when an entry comes due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,16 +74,14 @@ impl Scheduler {
         }
     }
 
-    /// Runs due jobs until `shutdown` turns true.
-    pub(crate) async fn run(state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
-        let scheduler = &state.scheduler;
+    /// The next job, once it is due; `None` once `shutdown` turns true.
+    pub(crate) async fn next_due(&self, shutdown: &mut watch::Receiver<bool>) -> Option<Job> {
         loop {
             if *shutdown.borrow() {
-                return;
+                return None;
             }
-            match scheduler.pop_due(Instant::now()) {
-                Ok(Job::Terminal(id)) => state.on_terminal(id),
-                Ok(Job::Release) => state.on_release(),
+            match self.pop_due(Instant::now()) {
+                Ok(job) => return Some(job),
                 Err(next) => {
                     let sleep = async {
                         match next {
@@ -95,10 +91,10 @@ impl Scheduler {
                     };
                     tokio::select! {
                         _ = sleep => {}
-                        _ = scheduler.wake.notified() => {}
+                        _ = self.wake.notified() => {}
                         changed = shutdown.changed() => {
                             if changed.is_err() {
-                                return;
+                                return None;
                             }
                         }
                     }

@@ -17,7 +17,6 @@ use crate::faults::{FaultInjector, Faults};
 use crate::files::FileStore;
 use crate::reqlog::{LoggedRequest, RequestLog};
 use crate::routes;
-use crate::scheduler::Scheduler;
 use crate::server;
 use crate::state::{AppState, Settings};
 
@@ -194,7 +193,7 @@ impl SimulatorBuilder {
             router,
             shutdown_rx.clone(),
         ));
-        let scheduler = tokio::spawn(Scheduler::run(state.clone(), shutdown_rx));
+        let scheduler = tokio::spawn(state.clone().run_scheduler(shutdown_rx));
         tracing::info!(%base_url, speed = self.speed, "simulator listening");
         Ok(RunningSimulator {
             addr,

@@ -6,6 +6,7 @@
 //! take only the shard.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Instant, SystemTime};
 
@@ -172,11 +173,7 @@ impl AppState {
             None => control.admission.stage(id),
         }
         let data = self.render(&task, now);
-        let notification = task.webhook().map(|(endpoint, secret)| Notification {
-            endpoint: endpoint.to_owned(),
-            secret: secret.map(str::to_owned),
-            data: data.clone(),
-        });
+        let notification = Notification::of(&task, || data.clone());
         self.tasks.insert(id, task);
         control.order.push_back(id);
         drop(control);
@@ -259,13 +256,8 @@ impl AppState {
         if task.terminal_notified {
             return Ok(None);
         }
-        let Some((endpoint, secret)) = task.webhook() else {
+        let Some(notification) = Notification::of(&task, || self.render(&task, now)) else {
             return Ok(None);
-        };
-        let notification = Notification {
-            endpoint: endpoint.to_owned(),
-            secret: secret.map(str::to_owned),
-            data: self.render(&task, now),
         };
         task.terminal_notified = true;
         Ok(Some(notification))
@@ -332,11 +324,7 @@ impl AppState {
                 return;
             }
             task.terminal_notified = true;
-            task.webhook().map(|(endpoint, secret)| Notification {
-                endpoint: endpoint.to_owned(),
-                secret: secret.map(str::to_owned),
-                data: self.render(&task, now),
-            })
+            Notification::of(&task, || self.render(&task, now))
         };
         if let Some(n) = notification {
             self.send(n);
@@ -353,6 +341,28 @@ impl AppState {
 
     fn send(&self, n: Notification) {
         self.webhooks.deliver(n.endpoint, n.secret, n.data);
+    }
+
+    /// Runs the scheduler's jobs as they come due, until `shutdown`.
+    pub(crate) async fn run_scheduler(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        while let Some(job) = self.scheduler.next_due(&mut shutdown).await {
+            match job {
+                Job::Terminal(id) => self.on_terminal(id),
+                Job::Release => self.on_release(),
+            }
+        }
+    }
+}
+
+impl Notification {
+    /// The webhook of `task`, if it has one, carrying `data`.
+    fn of(task: &Task, data: impl FnOnce() -> TaskData) -> Option<Notification> {
+        let (endpoint, secret) = task.webhook()?;
+        Some(Notification {
+            endpoint: endpoint.to_owned(),
+            secret: secret.map(str::to_owned),
+            data: data(),
+        })
     }
 }
 

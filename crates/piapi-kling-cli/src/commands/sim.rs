@@ -1,25 +1,15 @@
 //! `kling sim`: the PiAPI simulator in the foreground, until Ctrl-C.
 
-use std::net::SocketAddr;
-
-use piapi_kling_sim::Simulator;
 use serde_json::json;
 
 use super::Ctx;
-use crate::cli::SimArgs;
 use crate::exit::CliError;
+use piapi_kling_sim::cli::SimArgs;
 
 /// Starts the simulator, says how to point the CLI at it, and serves until
 /// Ctrl-C or SIGTERM.
 pub async fn run(ctx: &Ctx, args: SimArgs) -> Result<(), CliError> {
-    let mut builder = Simulator::builder()
-        .api_key(&args.api_key)
-        .speed(args.speed)
-        .bind(SocketAddr::new(args.host, args.port));
-    if let Some(cap) = args.concurrency_cap {
-        builder = builder.concurrency_cap(cap);
-    }
-    let sim = builder.start().await.map_err(|e| {
+    let sim = args.builder().start().await.map_err(|e| {
         let message = format!(
             "cannot start the simulator on {}:{}: {e}",
             args.host, args.port
