@@ -274,28 +274,23 @@ async fn connect(name: &str, url: &str) -> Result<Client> {
 /// each migration once.
 async fn migrate(name: &str, client: &Client) -> Result<()> {
     let fail = |e| db_error(name, e);
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS kling_migrations (
-                 version    bigint PRIMARY KEY,
-                 applied_at timestamptz NOT NULL DEFAULT now()
-             )",
-        )
-        .await
-        .or_else(|e| {
-            if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        })
-        .map_err(fail)?;
     client.batch_execute("BEGIN").await.map_err(fail)?;
     let result = async {
         client
             .execute(
                 "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.kling_migrations'))",
                 &[],
+            )
+            .await
+            .map_err(fail)?;
+        // Under the lock: `CREATE TABLE IF NOT EXISTS` is not safe against a
+        // concurrent twin (it can fail on the table's type, 42710).
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS kling_migrations (
+                     version    bigint PRIMARY KEY,
+                     applied_at timestamptz NOT NULL DEFAULT now()
+                 )",
             )
             .await
             .map_err(fail)?;
