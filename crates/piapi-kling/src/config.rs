@@ -8,10 +8,11 @@ use piapi_kling_client::{DEFAULT_MAX_RESPONSE_BYTES, RequestContext};
 use reqwest::Url;
 use reqwest::header::{HeaderValue, USER_AGENT};
 
-use crate::client::{Client, Inner};
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
-use crate::wait::WaitPolicy;
+use crate::transport::Transport;
+use crate::wait_policy::WaitPolicy;
 
 /// PiAPI's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.piapi.ai";
@@ -28,7 +29,7 @@ const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 // Long enough for a 10 MB upload (13 MB of base64) on a modest uplink.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Builds a [`Client`].
+/// Builds a [`Client`](crate::Client).
 ///
 /// ```no_run
 /// # fn run() -> Result<(), piapi_kling::Error> {
@@ -224,12 +225,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the settings and builds the client.
-    ///
-    /// Fails with [`Error::Config`] when a base URL is plain `http://` on a
-    /// host that is not loopback, unless
-    /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
-    pub fn build(self) -> Result<Client> {
+    /// Checks the settings and builds the client's core
+    /// ([`ClientBuilder::build`] wraps it in the public `Client`).
+    pub(crate) fn into_core(self) -> Result<Core> {
         let key = self
             .api_key
             .filter(|k| !k.trim().is_empty())
@@ -312,21 +310,23 @@ impl ClientBuilder {
         let limit = self
             .max_concurrent_requests
             .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
-        Ok(Client::from_inner(Arc::new(Inner {
+        Ok(Core {
             api,
             upload_api,
             base_url,
             upload_base_url,
-            key_text: key.trim().to_owned(),
             timeout,
-            attempt_timeout,
-            retry: self.retry,
+            transport: Transport {
+                requests: Arc::new(tokio::sync::Semaphore::new(limit)),
+                retry: self.retry,
+                attempt_timeout,
+                key_text: key.trim().to_owned(),
+            },
             wait: self.wait,
-            requests: Arc::new(tokio::sync::Semaphore::new(limit)),
             creates: tokio::sync::Semaphore::new(limit),
             strict: self.strict,
             webhooks: self.webhooks,
-        })))
+        })
     }
 }
 
@@ -440,19 +440,16 @@ mod tests {
 
     #[test]
     fn default_hosts() {
-        let client = env(&[(ENV_API_KEY, "k")]).build().unwrap();
-        assert_eq!(client.base_url().as_str(), "https://api.piapi.ai/");
+        let client = env(&[(ENV_API_KEY, "k")]).into_core().unwrap();
+        assert_eq!(client.base_url.as_str(), "https://api.piapi.ai/");
         assert_eq!(
-            client.upload_base_url().as_str(),
+            client.upload_base_url.as_str(),
             "https://upload.theapi.app/"
         );
-        assert_eq!(client.inner().api.baseurl(), "https://api.piapi.ai");
-        assert_eq!(
-            client.inner().upload_api.baseurl(),
-            "https://upload.theapi.app"
-        );
-        assert!(client.inner().api.context().has_api_key());
-        assert!(client.inner().attempt_timeout.is_none());
+        assert_eq!(client.api.baseurl(), "https://api.piapi.ai");
+        assert_eq!(client.upload_api.baseurl(), "https://upload.theapi.app");
+        assert!(client.api.context().has_api_key());
+        assert!(client.transport.attempt_timeout.is_none());
     }
 
     #[test]
@@ -461,28 +458,22 @@ mod tests {
             (ENV_API_KEY, "k"),
             (ENV_BASE_URL, "http://127.0.0.1:9/proxy/"),
         ])
-        .build()
+        .into_core()
         .unwrap();
-        assert_eq!(client.base_url().as_str(), "http://127.0.0.1:9/proxy");
-        assert_eq!(
-            client.upload_base_url().as_str(),
-            "http://127.0.0.1:9/proxy"
-        );
+        assert_eq!(client.base_url.as_str(), "http://127.0.0.1:9/proxy");
+        assert_eq!(client.upload_base_url.as_str(), "http://127.0.0.1:9/proxy");
         // The generated clients append `/api/...` to the base path.
-        assert_eq!(client.inner().api.baseurl(), "http://127.0.0.1:9/proxy");
-        assert_eq!(
-            client.inner().upload_api.baseurl(),
-            "http://127.0.0.1:9/proxy"
-        );
+        assert_eq!(client.api.baseurl(), "http://127.0.0.1:9/proxy");
+        assert_eq!(client.upload_api.baseurl(), "http://127.0.0.1:9/proxy");
 
         let client = env(&[
             (ENV_API_KEY, "k"),
             (ENV_BASE_URL, "http://127.0.0.1:9"),
             (ENV_UPLOAD_BASE_URL, "http://127.0.0.1:10"),
         ])
-        .build()
+        .into_core()
         .unwrap();
-        assert_eq!(client.upload_base_url().as_str(), "http://127.0.0.1:10/");
+        assert_eq!(client.upload_base_url.as_str(), "http://127.0.0.1:10/");
     }
 
     #[test]

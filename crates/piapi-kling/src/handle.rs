@@ -3,17 +3,19 @@
 use piapi_kling_models::{TaskData, Violation};
 use tokio::time::Instant;
 
-use crate::client::Client;
+use crate::core::Core;
 use crate::error::Result;
 use crate::result::TaskResult;
-use crate::wait::{Poller, StatusStream, WaitPolicy};
+use crate::wait::{Poller, StatusStream};
+use crate::wait_policy::WaitPolicy;
+use std::sync::Arc;
 
 /// A task on PiAPI: read it, cancel it, wait for its result, or follow its
 /// status. The id is always at hand ([`TaskHandle::id`]), so a task is never
 /// lost even when waiting fails.
 #[derive(Clone, Debug)]
 pub struct TaskHandle {
-    client: Client,
+    client: Arc<Core>,
     id: String,
     /// When this client created the task (the polling schedule starts there).
     created_at: Option<Instant>,
@@ -31,7 +33,7 @@ struct Created {
 
 impl TaskHandle {
     pub(crate) fn created(
-        client: Client,
+        client: Arc<Core>,
         task: TaskData,
         warnings: Vec<Violation>,
         at: Instant,
@@ -44,7 +46,7 @@ impl TaskHandle {
         }
     }
 
-    pub(crate) fn resumed(client: Client, id: String) -> Self {
+    pub(crate) fn resumed(client: Arc<Core>, id: String) -> Self {
         TaskHandle {
             client,
             id,
@@ -59,14 +61,14 @@ impl TaskHandle {
     }
 
     /// The task as the create request answered (`None` for a handle made
-    /// with [`Client::task`]).
+    /// with [`Client::task`](crate::Client::task)).
     pub fn created_task(&self) -> Option<&TaskData> {
         self.created.as_deref().map(|c| &c.task)
     }
 
     /// What the local check warned about when this handle's task was created:
     /// values the spec does not list (a newer version, a new task type), sent
-    /// as given. Empty for a handle made with [`Client::task`].
+    /// as given. Empty for a handle made with [`Client::task`](crate::Client::task).
     pub fn warnings(&self) -> &[Violation] {
         self.created
             .as_deref()

@@ -174,6 +174,7 @@ mod audio;
 mod builders;
 mod client;
 mod config;
+mod core;
 mod error;
 mod handle;
 mod lipsync;
@@ -183,6 +184,7 @@ mod retry;
 mod source;
 mod transport;
 mod wait;
+mod wait_policy;
 pub mod webhook;
 
 /// When to poll and when to use webhooks, and how the default polling
@@ -211,7 +213,8 @@ pub use retry::RetryPolicy;
 pub use source::{
     MAX_LIP_SYNC_AUDIO_BYTES, MAX_LIP_SYNC_AUDIO_SECS, MAX_UPLOAD_BYTES, MediaSource,
 };
-pub use wait::{StatusStream, WaitPolicy};
+pub use wait::StatusStream;
+pub use wait_policy::WaitPolicy;
 
 pub use piapi_kling_models::Duration as VideoDuration;
 pub use piapi_kling_models::{

@@ -35,7 +35,6 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::client::Client;
 use crate::error::{Error, is_retryable_status};
 use crate::redact;
 use crate::retry::parse_retry_after;
@@ -390,7 +389,21 @@ impl Failure {
     }
 }
 
-impl Client {
+/// What every request needs besides the request itself: the bound on
+/// requests in flight, the retry policy, the attempt deadline, and the key
+/// to scrub from messages. Owned by the SDK's core; knows nothing else of it.
+pub(crate) struct Transport {
+    /// Bounds the HTTP requests in flight (one permit per attempt).
+    pub(crate) requests: std::sync::Arc<tokio::sync::Semaphore>,
+    pub(crate) retry: crate::retry::RetryPolicy,
+    /// A deadline around each request, set when the HTTP client is the
+    /// caller's (whose own timeout cannot be set).
+    pub(crate) attempt_timeout: Option<Duration>,
+    /// The key as text, only to scrub it from error messages.
+    pub(crate) key_text: String,
+}
+
+impl Transport {
     /// Runs `call` through `send` (one request of the generated client per
     /// call), retrying as the client's [`RetryPolicy`](crate::RetryPolicy)
     /// and the operation allow.
@@ -430,8 +443,7 @@ impl Client {
 
     /// A permit of the client's bound on requests in flight.
     async fn request_slot(&self) -> Result<OwnedSemaphorePermit, Error> {
-        self.inner()
-            .requests
+        self.requests
             .clone()
             .acquire_owned()
             .await
@@ -450,10 +462,10 @@ impl Client {
         Fut: Future<Output = ApiResult<T>>,
     {
         let mut slot = Some(first_slot);
-        let policy = &self.inner().retry;
+        let policy = &self.retry;
         let first = Instant::now();
         let mut secrets: Vec<&str> = call.secrets.to_vec();
-        secrets.push(&self.inner().key_text);
+        secrets.push(&self.key_text);
         let mut attempt = 1u32;
         loop {
             let started = Instant::now();
@@ -513,7 +525,7 @@ impl Client {
                 (Err(error), meta) => Failure::from_client(error, meta).await,
             }
         };
-        match self.inner().attempt_timeout {
+        match self.attempt_timeout {
             Some(limit) => tokio::time::timeout(limit, exchange)
                 .await
                 .unwrap_or(Err(Failure::TimedOut(limit))),

@@ -5,11 +5,12 @@ use std::future::Future;
 use piapi_kling_models::CreateTaskRequest;
 
 use super::{Files, Options, Prepared, admit_create, task_options};
-use crate::client::Client;
+use crate::core::Core;
 use crate::error::Result;
 use crate::handle::TaskHandle;
+use std::sync::Arc;
 
-/// A create request of any task type, typed or raw; see [`Client::custom`].
+/// A create request of any task type, typed or raw; see [`Client::custom`](crate::Client::custom).
 ///
 /// What the spec knows is checked (for an unknown task type: the envelope,
 /// the config and the webhook); everything else is sent as given, with a
@@ -17,13 +18,13 @@ use crate::handle::TaskHandle;
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `.send().await`"]
 pub struct CustomTask {
-    client: Client,
+    client: Arc<Core>,
     request: CreateTaskRequest,
     options: Options,
 }
 
 impl CustomTask {
-    pub(crate) fn new(client: Client, request: CreateTaskRequest) -> Self {
+    pub(crate) fn new(client: Arc<Core>, request: CreateTaskRequest) -> Self {
         CustomTask {
             client,
             request,

@@ -5,25 +5,26 @@ use std::future::Future;
 use piapi_kling_models::{Effect, EffectsInput, EffectsRequest, Model};
 
 use super::{Files, Options, Prepared, Slot, admit_create, task_options};
-use crate::client::Client;
+use crate::core::Core;
 use crate::error::Result;
 use crate::handle::TaskHandle;
 use crate::source::MediaSource;
+use std::sync::Arc;
 
-/// An effects task; see [`Client::effect`]. The effects `rocket`, `hearting`,
+/// An effects task; see [`Client::effect`](crate::Client::effect). The effects `rocket`, `hearting`,
 /// `fighting`, `kissing`, `hugging`, `birthday` and `water` need a
 /// `.prompt()` (PiAPI says they very likely fail without one).
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `.send().await`"]
 pub struct Effects {
-    client: Client,
+    client: Arc<Core>,
     image: MediaSource,
     input: EffectsInput,
     options: Options,
 }
 
 impl Effects {
-    pub(crate) fn new(client: Client, image: MediaSource, effect: Effect) -> Self {
+    pub(crate) fn new(client: Arc<Core>, image: MediaSource, effect: Effect) -> Self {
         Effects {
             client,
             image,

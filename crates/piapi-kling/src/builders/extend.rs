@@ -5,21 +5,22 @@ use std::future::Future;
 use piapi_kling_models::{ExtendVideoInput, ExtendVideoRequest, Model};
 
 use super::{Files, Options, Prepared, admit_create, task_options};
-use crate::client::Client;
+use crate::core::Core;
 use crate::error::Result;
 use crate::handle::TaskHandle;
+use std::sync::Arc;
 
-/// An extend-video task; see [`Client::extend`].
+/// An extend-video task; see [`Client::extend`](crate::Client::extend).
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `.send().await`"]
 pub struct ExtendVideo {
-    client: Client,
+    client: Arc<Core>,
     origin_task_id: String,
     options: Options,
 }
 
 impl ExtendVideo {
-    pub(crate) fn new(client: Client, origin_task_id: String) -> Self {
+    pub(crate) fn new(client: Arc<Core>, origin_task_id: String) -> Self {
         ExtendVideo {
             client,
             origin_task_id,

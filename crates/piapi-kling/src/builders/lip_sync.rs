@@ -5,12 +5,13 @@ use std::future::Future;
 use piapi_kling_models::{LipSyncInput, LipSyncRequest, Model};
 
 use super::{Files, Options, Prepared, Slot, admit_create, task_options};
-use crate::client::Client;
+use crate::core::Core;
 use crate::error::Result;
 use crate::handle::TaskHandle;
 use crate::source::MediaSource;
+use std::sync::Arc;
 
-/// A lip-sync task; see [`Client::lip_sync`]. Give either `.text(..)` (with
+/// A lip-sync task; see [`Client::lip_sync`](crate::Client::lip_sync). Give either `.text(..)` (with
 /// an optional `.speed(..)`) or `.audio(..)`: both, or neither, is a
 /// validation error.
 ///
@@ -22,14 +23,14 @@ use crate::source::MediaSource;
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `.send().await`"]
 pub struct LipSync {
-    client: Client,
+    client: Arc<Core>,
     input: LipSyncInput,
     audio: Option<MediaSource>,
     options: Options,
 }
 
 impl LipSync {
-    pub(crate) fn new(client: Client, origin_task_id: String) -> Self {
+    pub(crate) fn new(client: Arc<Core>, origin_task_id: String) -> Self {
         LipSync {
             client,
             input: LipSyncInput::new(origin_task_id),

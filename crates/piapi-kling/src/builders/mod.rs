@@ -37,10 +37,11 @@ use reqwest::header::HeaderMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::client::Client;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::handle::TaskHandle;
 use crate::source::{self, LocalFile, MediaKind, MediaSource};
+use std::sync::Arc;
 
 /// Stands in for a file's URL until the file is uploaded, so the rest of the
 /// request can be validated first.
@@ -242,7 +243,7 @@ impl Files {
 /// A request ready to be checked and sent.
 // `pub` (in a private module) because the sealed `VideoBuilder` trait returns it.
 pub struct Prepared {
-    pub(crate) client: Client,
+    pub(crate) client: Arc<Core>,
     pub(crate) request: CreateTaskRequest,
     pub(crate) files: Files,
     pub(crate) headers: HeaderMap,
@@ -264,7 +265,7 @@ pub struct Prepared {
 // create (1,488 vs 1,280 bytes per task future in the scale benchmark).
 #[allow(clippy::manual_async_fn)]
 pub(crate) fn admit_create<F>(
-    client: Client,
+    client: Arc<Core>,
     prepare: F,
 ) -> impl Future<Output = Result<TaskHandle>> + Send + 'static
 where
@@ -272,7 +273,6 @@ where
 {
     async move {
         let _admitted = client
-            .inner()
             .creates
             .acquire()
             .await
@@ -290,7 +290,7 @@ fn boxed_create(
 
 impl Prepared {
     pub(crate) fn new(
-        client: Client,
+        client: Arc<Core>,
         request: impl Into<CreateTaskRequest>,
         files: Files,
         options: Options,
@@ -349,8 +349,15 @@ impl Prepared {
             let placed = slot.set(&mut self.request, url);
             debug_assert!(placed, "{slot:?} has no field in this request");
         }
-        self.client
-            .send_create(&self.request, &self.headers, warnings)
-            .await
+        let task = self
+            .client
+            .send_create(&self.request, &self.headers)
+            .await?;
+        Ok(TaskHandle::created(
+            self.client,
+            task,
+            warnings,
+            tokio::time::Instant::now(),
+        ))
     }
 }

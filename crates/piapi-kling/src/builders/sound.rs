@@ -5,22 +5,23 @@ use std::future::Future;
 use piapi_kling_models::{Duration, Model, SoundInput, SoundRequest};
 
 use super::{Files, Options, Prepared, admit_create, task_options};
-use crate::client::Client;
+use crate::core::Core;
 use crate::error::Result;
 use crate::handle::TaskHandle;
+use std::sync::Arc;
 
-/// A Kling Sound task; see [`Client::sound`]. Needs a `.prompt()`, a
+/// A Kling Sound task; see [`Client::sound`](crate::Client::sound). Needs a `.prompt()`, a
 /// `.for_video()`, or both.
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `.send().await`"]
 pub struct Sound {
-    client: Client,
+    client: Arc<Core>,
     input: SoundInput,
     options: Options,
 }
 
 impl Sound {
-    pub(crate) fn new(client: Client) -> Self {
+    pub(crate) fn new(client: Arc<Core>) -> Self {
         Sound {
             client,
             input: SoundInput::default(),

@@ -5,17 +5,18 @@ use std::future::Future;
 use piapi_kling_models::{AiTryOnInput, AiTryOnRequest, Model};
 
 use super::{Files, Options, Prepared, Slot, admit_create, task_options};
-use crate::client::Client;
+use crate::core::Core;
 use crate::error::Result;
 use crate::handle::TaskHandle;
 use crate::source::MediaSource;
+use std::sync::Arc;
 
-/// A virtual try-on task; see [`Client::try_on`]. Give one full-body garment
+/// A virtual try-on task; see [`Client::try_on`](crate::Client::try_on). Give one full-body garment
 /// (`.dress()`) or an upper and/or lower garment (`.upper()`, `.lower()`).
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `.send().await`"]
 pub struct TryOn {
-    client: Client,
+    client: Arc<Core>,
     model: MediaSource,
     dress: Option<MediaSource>,
     upper: Option<MediaSource>,
@@ -25,7 +26,7 @@ pub struct TryOn {
 }
 
 impl TryOn {
-    pub(crate) fn new(client: Client, model: MediaSource) -> Self {
+    pub(crate) fn new(client: Arc<Core>, model: MediaSource) -> Self {
         TryOn {
             client,
             model,

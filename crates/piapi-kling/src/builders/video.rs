@@ -8,10 +8,11 @@ use piapi_kling_models::{
 };
 
 use super::{Files, Options, Prepared, Slot, admit_create, task_options};
-use crate::client::Client;
+use crate::core::Core;
 use crate::error::Result;
 use crate::handle::TaskHandle;
 use crate::source::MediaSource;
+use std::sync::Arc;
 
 /// The settings both video builders share, as methods.
 macro_rules! video_settings {
@@ -81,18 +82,18 @@ fn place_elements(input: &mut VideoGenerationInput, elements: Vec<MediaSource>, 
     input.elements = Some(elements);
 }
 
-/// A text-to-video task; see [`Client::text_to_video`].
+/// A text-to-video task; see [`Client::text_to_video`](crate::Client::text_to_video).
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `.send().await`"]
 pub struct TextToVideo {
-    client: Client,
+    client: Arc<Core>,
     input: VideoGenerationInput,
     elements: Vec<MediaSource>,
     options: Options,
 }
 
 impl TextToVideo {
-    pub(crate) fn new(client: Client, prompt: String) -> Self {
+    pub(crate) fn new(client: Arc<Core>, prompt: String) -> Self {
         TextToVideo {
             client,
             input: VideoGenerationInput::default().with_prompt(prompt),
@@ -121,11 +122,11 @@ impl TextToVideo {
     }
 }
 
-/// An image-to-video task; see [`Client::image_to_video`].
+/// An image-to-video task; see [`Client::image_to_video`](crate::Client::image_to_video).
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `.send().await`"]
 pub struct ImageToVideo {
-    client: Client,
+    client: Arc<Core>,
     image: MediaSource,
     tail: Option<MediaSource>,
     input: VideoGenerationInput,
@@ -135,7 +136,7 @@ pub struct ImageToVideo {
 }
 
 impl ImageToVideo {
-    pub(crate) fn new(client: Client, image: MediaSource) -> Self {
+    pub(crate) fn new(client: Arc<Core>, image: MediaSource) -> Self {
         ImageToVideo {
             client,
             image,
@@ -210,7 +211,7 @@ mod sealed {
 }
 
 /// A builder of a video task ([`TextToVideo`] or [`ImageToVideo`]), the first
-/// step of [`Client::generate_and_lip_sync`].
+/// step of [`Client::generate_and_lip_sync`](crate::Client::generate_and_lip_sync).
 pub trait VideoBuilder: sealed::Sealed + Send {}
 
 impl sealed::Sealed for TextToVideo {
