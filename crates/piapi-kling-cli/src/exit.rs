@@ -87,6 +87,8 @@ pub fn sdk_exit(error: &Error) -> Exit {
         Error::Timeout { .. } => Exit::Timeout,
         Error::AmbiguousCreate { .. } => Exit::Ambiguous,
         Error::Pipeline { source, .. } => sdk_exit(source),
+        // The process is shutting its client down: a local condition.
+        Error::Closed(_) => Exit::Local,
         _ => Exit::Api,
     }
 }
@@ -137,5 +139,6 @@ mod tests {
         };
         assert_eq!(CliError::Sdk(pipeline).exit().code(), 5);
         assert_eq!(CliError::Reported(Exit::TaskFailed).exit().code(), 3);
+        assert_eq!(sdk_exit(&Error::Closed("request")), Exit::Local);
     }
 }

@@ -160,7 +160,15 @@ pub enum Error {
     #[error("configuration error: {0}")]
     Config(String),
 
-    /// A local file could not be used (read failure after validation).
+    /// The client's bound on requests or creates in flight was closed (the
+    /// client is shutting down), so the request was not sent. Not the
+    /// caller's input, unlike [`Error::Config`].
+    #[error("the client's {0} limiter is closed: nothing was sent")]
+    Closed(&'static str),
+
+    /// A checked local file cannot be uploaded: the upload request built from
+    /// it breaks the upload endpoint's rules (e.g. a name or type the spec
+    /// does not allow). Nothing was sent.
     #[error("file {}: {reason}", path.display())]
     File {
         /// The file.

@@ -447,7 +447,7 @@ impl Transport {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| Error::Config("the client's request limiter was closed".into()))
+            .map_err(|_| Error::Closed("request"))
     }
 
     async fn call_with_retries<T, F, Fut>(

@@ -276,7 +276,7 @@ where
             .creates
             .acquire()
             .await
-            .map_err(|_| Error::Config("the client's create limiter was closed".into()))?;
+            .map_err(|_| Error::Closed("create"))?;
         let create = boxed_create(prepare);
         create.await
     }
