@@ -203,7 +203,7 @@ fn string_enum(e: &StringEnum, rt: &syn::Path) -> TokenStream {
                 #rt::__private::string_enum(deserializer, #expecting)
             }
         }
-        impl #rt::validation::Presence for #name {
+        impl #rt::__private::Presence for #name {
             fn is_present(&self) -> bool {
                 !self.as_str().is_empty()
             }
@@ -311,7 +311,7 @@ fn int_enum(e: &IntEnum, rt: &syn::Path) -> TokenStream {
                 #rt::__private::int_enum(deserializer, #expecting)
             }
         }
-        impl #rt::validation::Presence for #name {
+        impl #rt::__private::Presence for #name {
             fn is_present(&self) -> bool {
                 true
             }
@@ -477,7 +477,7 @@ fn structure(s: &StructDef, model: &Model, rt: &syn::Path) -> TokenStream {
         #setters
         #debug_impl
         #validate
-        impl #rt::validation::Presence for #name {
+        impl #rt::__private::Presence for #name {
             fn is_present(&self) -> bool {
                 true
             }
@@ -660,7 +660,7 @@ fn value_checks(f: &Field, ty: &FieldType, rt: &syn::Path) -> TokenStream {
     let wire = &f.wire;
     let c = &f.constraints;
     let mut out = TokenStream::new();
-    let check = quote!(#rt::validation::check);
+    let check = quote!(#rt::__private::check);
     match ty {
         FieldType::String => {
             if let Some(min) = c.min_length {
@@ -743,7 +743,7 @@ fn field_checks(f: &Field, rt: &syn::Path) -> TokenStream {
         // as PiAPI's own examples send them: nothing to check.
         quote! {
             if let ::std::option::Option::Some(v) = &self.#id
-                && #rt::validation::Presence::is_present(v)
+                && #rt::__private::Presence::is_present(v)
             {
                 #checks
             }
@@ -776,7 +776,7 @@ fn find<'a>(s: &'a StructDef, wire: &str) -> &'a Field {
 
 fn present(s: &StructDef, wire: &str, rt: &syn::Path) -> TokenStream {
     let id = ident(&find(s, wire).ident);
-    quote!(#rt::validation::Presence::is_present(&self.#id))
+    quote!(#rt::__private::Presence::is_present(&self.#id))
 }
 
 /// `Option<&str>` of a string or string-enum field.
@@ -834,7 +834,7 @@ fn unlisted_open_value(s: &StructDef, wire: &str, model: &Model, rt: &syn::Path)
         return quote!(false);
     }
     let id = ident(&f.ident);
-    let present = quote!(#rt::validation::Presence::is_present(&self.#id));
+    let present = quote!(#rt::__private::Presence::is_present(&self.#id));
     if f.is_option() {
         quote!(#present && self.#id.as_ref().is_some_and(|v| !v.is_known()))
     } else {
@@ -856,7 +856,7 @@ fn rule_check(rule: &RuleDef, s: &StructDef, model: &Model, rt: &syn::Path) -> T
                 });
             }
         };
-    let at = |wire: &str| quote!(#v::check::join(path, #wire));
+    let at = |wire: &str| quote!(#rt::__private::check::join(path, #wire));
     match rule {
         RuleDef::Requires {
             field,
@@ -1092,7 +1092,7 @@ fn tagged(t: &TaggedDef, model: &Model, rt: &syn::Path) -> TokenStream {
                     #name::Unknown(v) => {
                         if !v.#method.is_empty() {
                             out.push(#rt::validation::Violation::warning(
-                                #rt::validation::check::join(path, #tag),
+                                #rt::__private::check::join(path, #tag),
                                 #rt::validation::Rule::Enum,
                                 ::std::format!(#unlisted, v.#method),
                             ));
@@ -1102,7 +1102,7 @@ fn tagged(t: &TaggedDef, model: &Model, rt: &syn::Path) -> TokenStream {
                 }
             }
         }
-        impl #rt::validation::Presence for #name {
+        impl #rt::__private::Presence for #name {
             fn is_present(&self) -> bool {
                 true
             }

@@ -80,23 +80,23 @@ fn every_enum_of_the_spec_is_covered() {
     covered.sort();
     string_enums.sort();
     assert_eq!(covered, string_enums);
-    assert_eq!(int_enums, ["Duration"]);
+    assert_eq!(int_enums, ["VideoDuration"]);
 }
 
 #[test]
 fn integer_enum_round_trips() {
-    for (known, value) in Duration::ALL.iter().zip([5, 10]) {
-        let parsed: Duration = serde_json::from_str(&value.to_string()).unwrap();
+    for (known, value) in VideoDuration::ALL.iter().zip([5, 10]) {
+        let parsed: VideoDuration = serde_json::from_str(&value.to_string()).unwrap();
         assert_eq!(&parsed, known);
         assert_eq!(serde_json::to_string(&parsed).unwrap(), value.to_string());
-        assert_eq!(parsed.to_string().parse::<Duration>().unwrap(), parsed);
+        assert_eq!(parsed.to_string().parse::<VideoDuration>().unwrap(), parsed);
     }
-    let other: Duration = serde_json::from_str("15").unwrap();
-    assert_eq!(other, Duration::Unknown(15));
+    let other: VideoDuration = serde_json::from_str("15").unwrap();
+    assert_eq!(other, VideoDuration::Unknown(15));
     assert_eq!(serde_json::to_string(&other).unwrap(), "15");
-    assert!("five".parse::<Duration>().is_err());
+    assert!("five".parse::<VideoDuration>().is_err());
     assert!(
-        serde_json::from_str::<Duration>("\"5\"").is_err(),
+        serde_json::from_str::<VideoDuration>("\"5\"").is_err(),
         "a string is not a Duration"
     );
 }

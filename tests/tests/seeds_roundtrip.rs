@@ -117,7 +117,7 @@ fn completed_task_exposes_its_results() {
     assert_eq!(task.meta.ended(), Some("2025-07-10T08:17:41.330918202Z"));
     assert_eq!(task.meta.usage.as_ref().unwrap().consume, Some(2_600_000));
     let input: VideoGenerationInput = task.input_as().unwrap();
-    assert_eq!(input.duration, Some(Duration::Seconds5));
+    assert_eq!(input.duration, Some(VideoDuration::Seconds5));
 }
 
 #[test]

@@ -119,7 +119,7 @@ impl<'de> ::serde::Deserialize<'de> for Version {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for Version {
+impl ::piapi_kling_models::__private::Presence for Version {
     fn is_present(&self) -> bool {
         !self.as_str().is_empty()
     }
@@ -244,7 +244,7 @@ impl<'de> ::serde::Deserialize<'de> for Ratio {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for Ratio {
+impl ::piapi_kling_models::__private::Presence for Ratio {
     fn is_present(&self) -> bool {
         !self.as_str().is_empty()
     }
@@ -386,7 +386,7 @@ impl<'de> ::serde::Deserialize<'de> for Status {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for Status {
+impl ::piapi_kling_models::__private::Presence for Status {
     fn is_present(&self) -> bool {
         !self.as_str().is_empty()
     }
@@ -511,7 +511,7 @@ impl<'de> ::serde::Deserialize<'de> for Outcome {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for Outcome {
+impl ::piapi_kling_models::__private::Presence for Outcome {
     fn is_present(&self) -> bool {
         !self.as_str().is_empty()
     }
@@ -627,7 +627,7 @@ impl<'de> ::serde::Deserialize<'de> for Seconds {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for Seconds {
+impl ::piapi_kling_models::__private::Presence for Seconds {
     fn is_present(&self) -> bool {
         true
     }

@@ -106,7 +106,7 @@ impl<'de> ::serde::Deserialize<'de> for Kind {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for Kind {
+impl ::piapi_kling_models::__private::Presence for Kind {
     fn is_present(&self) -> bool {
         !self.as_str().is_empty()
     }
@@ -220,7 +220,7 @@ impl ::piapi_kling_models::validation::Validate for Keywords {
     ) {
         {
             let v = &self.r#type;
-            ::piapi_kling_models::validation::check::known(
+            ::piapi_kling_models::__private::check::known(
                 out,
                 path,
                 "type",
@@ -232,9 +232,9 @@ impl ::piapi_kling_models::validation::Validate for Keywords {
         }
 
         if let ::std::option::Option::Some(v) = &self.camel_case
-            && ::piapi_kling_models::validation::Presence::is_present(v)
+            && ::piapi_kling_models::__private::Presence::is_present(v)
         {
-            ::piapi_kling_models::validation::check::range(
+            ::piapi_kling_models::__private::check::range(
                 out,
                 path,
                 "camelCase",
@@ -246,7 +246,7 @@ impl ::piapi_kling_models::validation::Validate for Keywords {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for Keywords {
+impl ::piapi_kling_models::__private::Presence for Keywords {
     fn is_present(&self) -> bool {
         true
     }
@@ -421,7 +421,7 @@ impl ::piapi_kling_models::validation::Validate for Nullability {
     ) {
         {
             let v = &self.required_plain;
-            ::piapi_kling_models::validation::check::min_length(
+            ::piapi_kling_models::__private::check::min_length(
                 out,
                 path,
                 "required_plain",
@@ -431,9 +431,9 @@ impl ::piapi_kling_models::validation::Validate for Nullability {
         }
 
         if let ::std::option::Option::Some(v) = &self.optional_plain
-            && ::piapi_kling_models::validation::Presence::is_present(v)
+            && ::piapi_kling_models::__private::Presence::is_present(v)
         {
-            ::piapi_kling_models::validation::check::range(
+            ::piapi_kling_models::__private::check::range(
                 out,
                 path,
                 "optional_plain",
@@ -444,21 +444,18 @@ impl ::piapi_kling_models::validation::Validate for Nullability {
         }
 
         if let ::std::option::Option::Some(v) = &self.optional_nullable
-            && ::piapi_kling_models::validation::Presence::is_present(v)
+            && ::piapi_kling_models::__private::Presence::is_present(v)
         {
             ::piapi_kling_models::validation::Validate::validate_at(
                 v,
-                &::piapi_kling_models::validation::check::join(
-                    path,
-                    "optional_nullable",
-                ),
+                &::piapi_kling_models::__private::check::join(path, "optional_nullable"),
                 out,
             );
         }
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for Nullability {
+impl ::piapi_kling_models::__private::Presence for Nullability {
     fn is_present(&self) -> bool {
         true
     }

@@ -106,7 +106,7 @@ impl<'de> ::serde::Deserialize<'de> for Shape {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for Shape {
+impl ::piapi_kling_models::__private::Presence for Shape {
     fn is_present(&self) -> bool {
         !self.as_str().is_empty()
     }
@@ -204,7 +204,7 @@ impl ::piapi_kling_models::validation::Validate for CircleInput {
     ) {
         {
             let v = &self.radius;
-            ::piapi_kling_models::validation::check::range(
+            ::piapi_kling_models::__private::check::range(
                 out,
                 path,
                 "radius",
@@ -215,9 +215,9 @@ impl ::piapi_kling_models::validation::Validate for CircleInput {
         }
 
         if let ::std::option::Option::Some(v) = &self.label
-            && ::piapi_kling_models::validation::Presence::is_present(v)
+            && ::piapi_kling_models::__private::Presence::is_present(v)
         {
-            ::piapi_kling_models::validation::check::max_length(
+            ::piapi_kling_models::__private::check::max_length(
                 out,
                 path,
                 "label",
@@ -227,17 +227,17 @@ impl ::piapi_kling_models::validation::Validate for CircleInput {
         }
 
         if let ::std::option::Option::Some(v) = &self.url
-            && ::piapi_kling_models::validation::Presence::is_present(v)
+            && ::piapi_kling_models::__private::Presence::is_present(v)
         {
-            ::piapi_kling_models::validation::check::uri(out, path, "url", v, false);
+            ::piapi_kling_models::__private::check::uri(out, path, "url", v, false);
         }
 
-        if ::piapi_kling_models::validation::Presence::is_present(&self.url)
-            && !::piapi_kling_models::validation::Presence::is_present(&self.label)
+        if ::piapi_kling_models::__private::Presence::is_present(&self.url)
+            && !::piapi_kling_models::__private::Presence::is_present(&self.label)
         {
             out.push(
                 ::piapi_kling_models::validation::Violation::new(
-                    ::piapi_kling_models::validation::check::join(path, "url"),
+                    ::piapi_kling_models::__private::check::join(path, "url"),
                     ::piapi_kling_models::validation::Rule::Requires,
                     "needs `label` to be set (a linked circle needs a label)",
                 ),
@@ -246,7 +246,7 @@ impl ::piapi_kling_models::validation::Validate for CircleInput {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for CircleInput {
+impl ::piapi_kling_models::__private::Presence for CircleInput {
     fn is_present(&self) -> bool {
         true
     }
@@ -308,9 +308,9 @@ impl ::piapi_kling_models::validation::Validate for SquareInput {
         out: &mut ::std::vec::Vec<::piapi_kling_models::validation::Violation>,
     ) {
         if let ::std::option::Option::Some(v) = &self.corners
-            && ::piapi_kling_models::validation::Presence::is_present(v)
+            && ::piapi_kling_models::__private::Presence::is_present(v)
         {
-            ::piapi_kling_models::validation::check::items(
+            ::piapi_kling_models::__private::check::items(
                 out,
                 path,
                 "corners",
@@ -321,8 +321,8 @@ impl ::piapi_kling_models::validation::Validate for SquareInput {
             for (i, item) in v.iter().enumerate() {
                 ::piapi_kling_models::validation::Validate::validate_at(
                     item,
-                    &::piapi_kling_models::validation::check::index(
-                        &::piapi_kling_models::validation::check::join(path, "corners"),
+                    &::piapi_kling_models::__private::check::index(
+                        &::piapi_kling_models::__private::check::join(path, "corners"),
                         i,
                     ),
                     out,
@@ -330,8 +330,8 @@ impl ::piapi_kling_models::validation::Validate for SquareInput {
             }
         }
 
-        if !(::piapi_kling_models::validation::Presence::is_present(&self.side)
-            || ::piapi_kling_models::validation::Presence::is_present(&self.corners))
+        if !(::piapi_kling_models::__private::Presence::is_present(&self.side)
+            || ::piapi_kling_models::__private::Presence::is_present(&self.corners))
         {
             out.push(
                 ::piapi_kling_models::validation::Violation::new(
@@ -344,7 +344,7 @@ impl ::piapi_kling_models::validation::Validate for SquareInput {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for SquareInput {
+impl ::piapi_kling_models::__private::Presence for SquareInput {
     fn is_present(&self) -> bool {
         true
     }
@@ -404,14 +404,14 @@ impl ::piapi_kling_models::validation::Validate for CircleRequest {
             let v = &self.input;
             ::piapi_kling_models::validation::Validate::validate_at(
                 v,
-                &::piapi_kling_models::validation::check::join(path, "input"),
+                &::piapi_kling_models::__private::check::join(path, "input"),
                 out,
             );
         }
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for CircleRequest {
+impl ::piapi_kling_models::__private::Presence for CircleRequest {
     fn is_present(&self) -> bool {
         true
     }
@@ -471,14 +471,14 @@ impl ::piapi_kling_models::validation::Validate for SquareRequest {
             let v = &self.input;
             ::piapi_kling_models::validation::Validate::validate_at(
                 v,
-                &::piapi_kling_models::validation::check::join(path, "input"),
+                &::piapi_kling_models::__private::check::join(path, "input"),
                 out,
             );
         }
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for SquareRequest {
+impl ::piapi_kling_models::__private::Presence for SquareRequest {
     fn is_present(&self) -> bool {
         true
     }
@@ -641,7 +641,7 @@ impl ::piapi_kling_models::validation::Validate for Request {
                 if !v.shape.is_empty() {
                     out.push(
                         ::piapi_kling_models::validation::Violation::warning(
-                            ::piapi_kling_models::validation::check::join(path, "shape"),
+                            ::piapi_kling_models::__private::check::join(path, "shape"),
                             ::piapi_kling_models::validation::Rule::Enum,
                             ::std::format!(
                                 "`{}` is not a `shape` this SDK knows; it is sent as given",
@@ -656,7 +656,7 @@ impl ::piapi_kling_models::validation::Validate for Request {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for Request {
+impl ::piapi_kling_models::__private::Presence for Request {
     fn is_present(&self) -> bool {
         true
     }
@@ -734,7 +734,7 @@ impl ::piapi_kling_models::validation::Validate for UnknownRequest {
     ) {
         {
             let v = &self.shape;
-            ::piapi_kling_models::validation::check::min_length(
+            ::piapi_kling_models::__private::check::min_length(
                 out,
                 path,
                 "shape",
@@ -745,7 +745,7 @@ impl ::piapi_kling_models::validation::Validate for UnknownRequest {
     }
 }
 
-impl ::piapi_kling_models::validation::Presence for UnknownRequest {
+impl ::piapi_kling_models::__private::Presence for UnknownRequest {
     fn is_present(&self) -> bool {
         true
     }

@@ -8,8 +8,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 use piapi_kling::models::{
-    AspectRatio, CameraType, CancelModel, Duration as VideoDuration, Effect, Mode, ServiceMode,
-    Version,
+    AspectRatio, CameraType, CancelModel, Effect, Mode, ServiceMode, Version, VideoDuration,
 };
 use reqwest::header::{HeaderName, HeaderValue};
 

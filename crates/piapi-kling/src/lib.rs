@@ -216,9 +216,9 @@ pub use source::{
 pub use wait::StatusStream;
 pub use wait_policy::WaitPolicy;
 
-pub use piapi_kling_models::Duration as VideoDuration;
 pub use piapi_kling_models::{
     AccountInfo, AspectRatio, CameraConfig, CameraControl, CameraType, CancelModel,
     CreateTaskRequest, Effect, Mode, MotionMask, MotionPoint, Report, ServiceMode, Severity,
-    TaskData, TaskStatus, TaskType, Validate, Version, Violation, Violations, WebhookEvent,
+    TaskData, TaskStatus, TaskType, Validate, Version, VideoDuration, Violation, Violations,
+    WebhookEvent,
 };

@@ -134,7 +134,7 @@ impl Video {
 fn urls_in(value: &serde_json::Value, out: &mut Vec<String>) {
     match value {
         serde_json::Value::String(s)
-            if piapi_kling_models::validation::check::is_http_url(s) && !out.contains(s) =>
+            if piapi_kling_models::validation::is_http_url(s) && !out.contains(s) =>
         {
             out.push(s.clone());
         }

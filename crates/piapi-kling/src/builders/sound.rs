@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use piapi_kling_models::{Duration, Model, SoundInput, SoundRequest};
+use piapi_kling_models::{Model, SoundInput, SoundRequest, VideoDuration};
 
 use super::{Files, Options, Prepared, admit_create, task_options};
 use crate::core::Core;
@@ -42,7 +42,7 @@ impl Sound {
     }
 
     /// 5 or 10 seconds.
-    pub fn duration(mut self, duration: impl Into<Duration>) -> Self {
+    pub fn duration(mut self, duration: impl Into<VideoDuration>) -> Self {
         self.input.duration = Some(duration.into());
         self
     }

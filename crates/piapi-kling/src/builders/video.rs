@@ -3,8 +3,8 @@
 use std::future::Future;
 
 use piapi_kling_models::{
-    AspectRatio, CameraControl, Duration, Element, Mode, Model, MotionBrush, MotionMask, Version,
-    VideoGenerationInput, VideoGenerationRequest,
+    AspectRatio, CameraControl, Element, Mode, Model, MotionBrush, MotionMask, Version,
+    VideoDuration, VideoGenerationInput, VideoGenerationRequest,
 };
 
 use super::{Files, Options, Prepared, Slot, admit_create, task_options};
@@ -29,9 +29,9 @@ macro_rules! video_settings {
             self
         }
 
-        /// The length in seconds: `Duration::Seconds5`, or any number
+        /// The length in seconds: `VideoDuration::Seconds5`, or any number
         /// (`.duration(15)`); one the spec does not list is sent with a warning.
-        pub fn duration(mut self, duration: impl Into<Duration>) -> Self {
+        pub fn duration(mut self, duration: impl Into<VideoDuration>) -> Self {
             self.input.duration = Some(duration.into());
             self
         }
