@@ -6,11 +6,11 @@
 
 use piapi_kling::{Client, Error, RetryPolicy};
 use piapi_kling_models::CreateTaskRequest;
-use piapi_kling_sim::Simulator;
+use piapi_kling_sim::{RunningSimulator, Simulator};
 use piapi_kling_tests::cases::{constraint_cases, open_value_cases};
 
-#[tokio::test]
-async fn every_constraint_is_enforced_by_the_sdk_and_the_simulator() {
+/// A simulator and a client without retries, so every request is counted once.
+async fn start() -> (RunningSimulator, Client) {
     let sim = Simulator::builder()
         .api_key("matrix-key")
         .speed(1000.0)
@@ -23,6 +23,12 @@ async fn every_constraint_is_enforced_by_the_sdk_and_the_simulator() {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
+    (sim, client)
+}
+
+#[tokio::test]
+async fn every_constraint_is_enforced_by_the_sdk_and_the_simulator() {
+    let (sim, client) = start().await;
     let raw = reqwest::Client::new();
     let cases = constraint_cases();
 
@@ -90,18 +96,7 @@ async fn every_constraint_is_enforced_by_the_sdk_and_the_simulator() {
 /// the simulator accepts it.
 #[tokio::test]
 async fn open_enum_values_are_sent_with_a_warning_and_accepted() {
-    let sim = Simulator::builder()
-        .api_key("matrix-key")
-        .speed(1000.0)
-        .start()
-        .await
-        .unwrap();
-    let client = Client::builder()
-        .base_url(sim.base_url())
-        .api_key("matrix-key")
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let (sim, client) = start().await;
     let cases = open_value_cases();
     for case in &cases {
         let request: CreateTaskRequest = serde_json::from_value(case.body.clone()).unwrap();

@@ -39,8 +39,8 @@
 // generator output also compiles in other crates (the codegen snapshot tests).
 extern crate self as piapi_kling_models;
 
-mod support;
 mod de;
+mod support;
 pub mod task;
 pub mod validation;
 
@@ -61,8 +61,8 @@ pub use validation::{Report, Severity, Validate, Violation, Violations};
 /// Support for the generated code; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::support::{Presence, check};
     pub use crate::de::{
         Redacted, f64_or_string, from_object, int_enum, option_f64_or_string, string_enum,
     };
+    pub use crate::support::{Presence, check};
 }
