@@ -8,7 +8,7 @@
 //! exercised without touching this file.
 
 use piapi_kling_models::*;
-use piapi_kling_tests::{json_eq, spec};
+use piapi_kling_tests::{json_eq_modulo_nulls, spec};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
@@ -154,23 +154,6 @@ fn object(spec: &Value, schema: &Value, depth: u32) -> BoxedStrategy<Value> {
         .boxed()
 }
 
-/// Equal JSON, except that a nullable field absent in `original` may come back
-/// as null (the models write every nullable field).
-fn equal_modulo_nulls(original: &Value, again: &Value) -> bool {
-    match (original, again) {
-        (Value::Object(a), Value::Object(b)) => {
-            b.iter().all(|(k, v)| match a.get(k) {
-                Some(w) => equal_modulo_nulls(w, v),
-                None => v.is_null(),
-            }) && a.keys().all(|k| b.contains_key(k))
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| equal_modulo_nulls(x, y))
-        }
-        _ => json_eq(original, again),
-    }
-}
-
 /// Decodes `json` as the component `name`, re-encodes it, and validates it.
 fn round_trip(name: &str, json: &Value) -> Result<Value, String> {
     macro_rules! types {
@@ -244,7 +227,7 @@ fn schema_valid_json_decodes_and_round_trips_for_every_component() {
                     TestCaseError::fail(format!("{name} does not decode: {e}\n{json}"))
                 })?;
                 prop_assert!(
-                    equal_modulo_nulls(&json, &again),
+                    json_eq_modulo_nulls(&json, &again),
                     "{name} changed in a round trip:\n{json}\n{again}"
                 );
                 Ok(())
@@ -296,7 +279,7 @@ fn unknown_fields_at_every_level_survive_a_round_trip() {
                     ))
                 })?;
                 prop_assert!(
-                    equal_modulo_nulls(&json, &again),
+                    json_eq_modulo_nulls(&json, &again),
                     "{name} lost or changed a field:\n{json}\n{again}"
                 );
                 Ok(())

@@ -4,25 +4,8 @@
 
 use piapi_kling::TaskResult;
 use piapi_kling::models::TaskResponse;
-use piapi_kling_tests::{json_eq, root};
+use piapi_kling_tests::{json_eq_modulo_nulls, root};
 use serde_json::Value;
-
-/// Equal JSON, except that a nullable field absent in `sent` may come back as
-/// `null` (the models write every nullable field, as PiAPI does).
-fn same_modulo_nulls(sent: &Value, again: &Value) -> bool {
-    match (sent, again) {
-        (Value::Object(a), Value::Object(b)) => {
-            b.iter().all(|(k, v)| match a.get(k) {
-                Some(w) => same_modulo_nulls(w, v),
-                None => v.is_null(),
-            }) && a.keys().all(|k| b.contains_key(k))
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_modulo_nulls(x, y))
-        }
-        _ => json_eq(sent, again),
-    }
-}
 
 fn urls(list: &Value) -> Vec<String> {
     list.as_array()
@@ -48,7 +31,7 @@ fn every_documented_output_shape_round_trips_and_yields_its_media() {
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} does not decode: {e}"));
         let again = serde_json::to_value(&response).unwrap();
         assert!(
-            same_modulo_nulls(&sent, &again),
+            json_eq_modulo_nulls(&sent, &again),
             "{name} changed in a round trip:\n{sent}\n{again}"
         );
 
