@@ -11,6 +11,10 @@ use openapiv3::{
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+use crate::meta::{self, MediaDef, PriceDef, SimulateDef};
+use crate::rules::parse_rules;
+pub use crate::rules::{Rule, RuleDef};
+
 /// A Rust type to emit.
 #[derive(Debug, Clone)]
 pub enum TypeDef {
@@ -75,7 +79,7 @@ pub struct StructDef {
     /// Fields in spec order.
     pub fields: Vec<Field>,
     /// Cross-field rules (`x-rules`).
-    pub rules: Vec<RuleDef>,
+    pub rules: Vec<Rule>,
     /// Whether this struct is one component schema (false for tagged-variant payloads).
     pub component: bool,
 }
@@ -95,6 +99,8 @@ pub struct TaggedDef {
     /// list: the tag as a string, the properties every variant shares (typed
     /// where all variants agree, raw JSON where they differ), and the rest.
     pub unknown: StructDef,
+    /// `x-simulate` on the `oneOf` itself: how to simulate a tag it does not list.
+    pub default_simulate: Option<Box<SimulateDef>>,
 }
 
 /// One variant of a tagged enum.
@@ -108,6 +114,10 @@ pub struct TaggedVariant {
     pub payload: String,
     /// Doc text.
     pub doc: String,
+    /// `x-simulate` of the variant.
+    pub simulate: Option<SimulateDef>,
+    /// `x-price` of the variant.
+    pub price: Option<PriceDef>,
 }
 
 /// A struct field.
@@ -133,6 +143,10 @@ pub struct Field {
     pub numeric_string: bool,
     /// `x-empty-means-unset`: `""` is the same as absent for format checks.
     pub empty_means_unset: bool,
+    /// `x-media`: the field (or each string of the list) is a media URL.
+    pub media: Option<MediaDef>,
+    /// `x-origin-task`: the id of the finished task this one builds on.
+    pub origin_task: bool,
 }
 
 impl Field {
@@ -193,85 +207,8 @@ pub struct Constraints {
     pub uri: bool,
     /// `x-allowed-extensions`.
     pub extensions: Vec<String>,
-}
-
-/// One `x-rules` entry.
-#[derive(Debug, Clone)]
-pub enum RuleDef {
-    /// `field` needs `requires`.
-    Requires {
-        /// The field the rule is about.
-        field: String,
-        /// The field it needs.
-        requires: String,
-        /// Why, for the message.
-        reason: String,
-    },
-    /// `field` needs `other` to be one of `values`.
-    RequiresValue {
-        /// The field the rule is about.
-        field: String,
-        /// The field whose value matters.
-        other: String,
-        /// Allowed values of `other`.
-        values: Vec<String>,
-        /// Why.
-        reason: String,
-    },
-    /// `field` is required when `when` is one of `values`.
-    RequiredWhen {
-        /// The field the rule is about.
-        field: String,
-        /// The field whose value matters.
-        when: String,
-        /// The values that make `field` required.
-        values: Vec<String>,
-        /// Why.
-        reason: String,
-    },
-    /// `field` is required when `unless` is absent.
-    RequiredUnless {
-        /// The field the rule is about.
-        field: String,
-        /// The field whose absence makes `field` required.
-        unless: String,
-        /// Why.
-        reason: String,
-    },
-    /// `field` is allowed only when `when` is one of `values`.
-    ForbiddenUnless {
-        /// The field the rule is about.
-        field: String,
-        /// The field whose value matters.
-        when: String,
-        /// The values that allow `field`.
-        values: Vec<String>,
-        /// Why.
-        reason: String,
-    },
-    /// `field` must not be sent with any of `with`.
-    Conflicts {
-        /// The field the rule is about.
-        field: String,
-        /// The fields it excludes.
-        with: Vec<String>,
-        /// Why.
-        reason: String,
-    },
-    /// At least one of `fields` is set.
-    AtLeastOne {
-        /// The group.
-        fields: Vec<String>,
-        /// Why.
-        reason: String,
-    },
-    /// Exactly one of the numeric `fields` is non-zero.
-    ExactlyOneNonzero {
-        /// The group.
-        fields: Vec<String>,
-        /// Why.
-        reason: String,
-    },
+    /// The constraints of each item of a list of plain values.
+    pub items: Option<Box<Constraints>>,
 }
 
 /// The whole model: type definitions in spec order.
@@ -325,6 +262,26 @@ fn kind_of(name: &str, schema: &ReferenceOr<Schema>) -> Result<NamedKind> {
 struct Ctx<'a> {
     schemas: &'a indexmap::IndexMap<String, ReferenceOr<Schema>>,
     kinds: BTreeMap<&'a str, NamedKind>,
+}
+
+/// `x-media` of a string property, or of the string items of an array.
+fn media_of(schema: &Schema) -> Result<Option<MediaDef>> {
+    if let Some(v) = ext(schema, "x-media") {
+        if !matches!(schema.schema_kind, SchemaKind::Type(Type::String(_))) {
+            bail!("x-media belongs on a string property or on the `items` of a list of strings");
+        }
+        return meta::media(v).map(Some);
+    }
+    if let SchemaKind::Type(Type::Array(a)) = &schema.schema_kind
+        && let Some(ReferenceOr::Item(items)) = &a.items
+        && let Some(v) = ext(items, "x-media")
+    {
+        if !matches!(items.schema_kind, SchemaKind::Type(Type::String(_))) {
+            bail!("x-media on `items` needs string items");
+        }
+        return meta::media(v).map(Some);
+    }
+    Ok(None)
 }
 
 /// The text of `description`, trimmed; empty when there is none.
@@ -468,7 +425,11 @@ impl<'a> Ctx<'a> {
                 out.push(TypeDef::Struct(self.struct_def(name, schema, true)?));
             }
             SchemaKind::OneOf { one_of } => {
-                let tagged = self.tagged(name, doc, one_of, out)?;
+                let mut tagged = self.tagged(name, doc, one_of, out)?;
+                tagged.default_simulate = ext(schema, "x-simulate")
+                    .map(meta::simulate)
+                    .transpose()?
+                    .map(Box::new);
                 out.push(TypeDef::Tagged(tagged));
             }
             other => bail!(
@@ -574,6 +535,8 @@ impl<'a> Ctx<'a> {
             sensitive: false,
             numeric_string: false,
             empty_means_unset: false,
+            media: None,
+            origin_task: false,
         };
         match prop {
             ReferenceOr::Reference { reference } => {
@@ -594,6 +557,8 @@ impl<'a> Ctx<'a> {
                 field.sensitive = ext_bool(schema, "x-sensitive");
                 field.numeric_string = ext_bool(schema, "x-accept-numeric-string");
                 field.empty_means_unset = ext_bool(schema, "x-empty-means-unset");
+                field.origin_task = ext_bool(schema, "x-origin-task");
+                field.media = media_of(schema)?;
                 if let Some(v) = ext(schema, "x-allowed-extensions") {
                     field.constraints.extensions = string_list(v, "x-allowed-extensions")?;
                 }
@@ -677,8 +642,9 @@ impl<'a> Ctx<'a> {
                 let item = match items {
                     ReferenceOr::Reference { reference } => self.named(reference)?.0,
                     ReferenceOr::Item(s) => {
-                        let mut ignored = Constraints::default();
-                        let t = self.inline_type(s, &mut ignored)?;
+                        let mut item = Constraints::default();
+                        let t = self.inline_type(s, &mut item)?;
+                        c.items = Some(Box::new(item));
                         if !matches!(
                             t,
                             FieldType::Map
@@ -789,11 +755,39 @@ impl<'a> Ctx<'a> {
             {
                 bail!("oneOf[{i}]: tag value `{value}` is used twice");
             }
+            let simulate = ext(schema, "x-simulate")
+                .map(meta::simulate)
+                .transpose()
+                .with_context(|| format!("oneOf[{i}] ({title})"))?;
+            let price = ext(schema, "x-price")
+                .map(meta::price)
+                .transpose()
+                .with_context(|| format!("oneOf[{i}] ({title})"))?;
+            let input_fields: Vec<&str> = def
+                .fields
+                .iter()
+                .find(|f| f.wire == "input")
+                .and_then(|f| match &f.ty {
+                    FieldType::Named(n, NamedKind::Object) => self.schemas.get(n),
+                    _ => None,
+                })
+                .and_then(ReferenceOr::as_item)
+                .and_then(|s| match &s.schema_kind {
+                    SchemaKind::Type(Type::Object(o)) => {
+                        Some(o.properties.keys().map(String::as_str).collect())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_default();
+            meta::check_names(&input_fields, simulate.as_ref(), price.as_ref())
+                .with_context(|| format!("oneOf[{i}] ({title})"))?;
             variants.push(TaggedVariant {
                 ident,
                 value: value.clone(),
                 payload: title,
                 doc: doc_of(schema),
+                simulate,
+                price,
             });
             payloads.push(def.clone());
             out.push(TypeDef::Struct(def));
@@ -806,6 +800,7 @@ impl<'a> Ctx<'a> {
             tag,
             variants,
             unknown,
+            default_simulate: None,
         })
     }
 
@@ -845,8 +840,46 @@ impl<'a> Ctx<'a> {
                 ),
             }
         };
+        // Like `check_values`, for any scalar field (integer enums too).
+        let check_any_values = |name: &str, values: &[String]| -> Result<()> {
+            let f = field(name)?;
+            match &f.ty {
+                FieldType::Named(
+                    enum_name,
+                    kind @ (NamedKind::StringEnum | NamedKind::IntEnum),
+                ) => {
+                    let schema = self.schemas.get(enum_name).and_then(ReferenceOr::as_item);
+                    let known: Vec<String> = match schema.map(|s| &s.schema_kind) {
+                        Some(SchemaKind::Type(Type::String(s))) => {
+                            s.enumeration.iter().flatten().cloned().collect()
+                        }
+                        Some(SchemaKind::Type(Type::Integer(i))) => {
+                            i.enumeration.iter().flatten().map(i64::to_string).collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    let open = schema
+                        .is_some_and(|s| s.schema_data.extensions.contains_key("x-open-enum"));
+                    for v in values {
+                        if *kind == NamedKind::IntEnum && v.parse::<i64>().is_err() {
+                            bail!("x-rules compares `{name}` with `{v}`, which is not an integer");
+                        }
+                        if !open && !known.contains(v) {
+                            bail!(
+                                "x-rules compares `{name}` with `{v}`, which is not a value of {enum_name}"
+                            );
+                        }
+                    }
+                    Ok(())
+                }
+                FieldType::String | FieldType::Integer | FieldType::Number | FieldType::Boolean => {
+                    Ok(())
+                }
+                _ => bail!("x-rules compares `{name}` with values, but it is not a scalar"),
+            }
+        };
         for rule in &def.rules {
-            match rule {
+            match &rule.def {
                 RuleDef::Requires {
                     field: a,
                     requires: b,
@@ -883,7 +916,9 @@ impl<'a> Ctx<'a> {
                     field: a, unless, ..
                 } => {
                     field(a)?;
-                    field(unless)?;
+                    for u in unless {
+                        field(u)?;
+                    }
                 }
                 RuleDef::Conflicts { field: a, with, .. } => {
                     field(a)?;
@@ -902,6 +937,48 @@ impl<'a> Ctx<'a> {
                             bail!("exactly-one-nonzero: `{f}` is not a number");
                         }
                     }
+                }
+                RuleDef::SumMax {
+                    field: list, item, ..
+                } => {
+                    let items = match &field(list)?.ty {
+                        FieldType::Array(inner) => match inner.as_ref() {
+                            FieldType::Named(name, NamedKind::Object) => name.clone(),
+                            _ => bail!("sum-max: `{list}` is not a list of objects"),
+                        },
+                        _ => bail!("sum-max: `{list}` is not a list"),
+                    };
+                    let schema = self.schemas.get(&items).and_then(ReferenceOr::as_item);
+                    let has_number = match schema.map(|s| &s.schema_kind) {
+                        Some(SchemaKind::Type(Type::Object(o))) => {
+                            o.properties.get(item).is_some_and(|p| {
+                                matches!(
+                                    p.as_item().map(|s| &s.schema_kind),
+                                    Some(SchemaKind::Type(Type::Integer(_) | Type::Number(_)))
+                                )
+                            })
+                        }
+                        _ => false,
+                    };
+                    if !has_number {
+                        bail!("sum-max: the items of `{list}` ({items}) have no number `{item}`");
+                    }
+                }
+                RuleDef::IgnoredWhen { fields, when, .. } => {
+                    field(when)?;
+                    for f in fields {
+                        field(f)?;
+                    }
+                }
+                RuleDef::ValuesWhen {
+                    field: a,
+                    when,
+                    is,
+                    values,
+                    ..
+                } => {
+                    check_any_values(a, values)?;
+                    check_any_values(when, is)?;
                 }
             }
         }
@@ -926,6 +1003,8 @@ fn unknown_payload(name: &str, tag: &str, payloads: &[StructDef]) -> StructDef {
         sensitive: false,
         numeric_string: false,
         empty_means_unset: false,
+        media: None,
+        origin_task: false,
     }];
     if let Some((first, rest)) = payloads.split_first() {
         for f in &first.fields {
@@ -985,86 +1064,4 @@ fn kind_label(kind: &SchemaKind) -> &'static str {
         SchemaKind::Not { .. } => "not",
         SchemaKind::Any(_) => "an untyped schema",
     }
-}
-
-fn parse_rules(value: &Value) -> Result<Vec<RuleDef>> {
-    let list = value
-        .as_array()
-        .ok_or_else(|| anyhow!("x-rules must be a list"))?;
-    list.iter()
-        .enumerate()
-        .map(|(i, r)| parse_rule(r).with_context(|| format!("x-rules[{i}]")))
-        .collect()
-}
-
-fn parse_rule(r: &Value) -> Result<RuleDef> {
-    let s = |key: &str| -> Result<String> {
-        r.get(key)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow!("needs `{key}` (a string)"))
-    };
-    let list = |key: &str| -> Result<Vec<String>> {
-        let v = r
-            .get(key)
-            .ok_or_else(|| anyhow!("needs `{key}` (a list)"))?;
-        let l = string_list(v, key)?;
-        if l.is_empty() {
-            bail!("`{key}` must not be empty");
-        }
-        Ok(l)
-    };
-    let reason = r
-        .get("reason")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    let kind = s("rule")?;
-    Ok(match kind.as_str() {
-        "requires" => RuleDef::Requires {
-            field: s("field")?,
-            requires: s("requires")?,
-            reason,
-        },
-        "requires-value" => RuleDef::RequiresValue {
-            field: s("field")?,
-            other: s("other")?,
-            values: list("values")?,
-            reason,
-        },
-        "required-when" => RuleDef::RequiredWhen {
-            field: s("field")?,
-            when: s("when")?,
-            values: list("values")?,
-            reason,
-        },
-        "required-unless" => RuleDef::RequiredUnless {
-            field: s("field")?,
-            unless: s("unless")?,
-            reason,
-        },
-        "forbidden-unless" => RuleDef::ForbiddenUnless {
-            field: s("field")?,
-            when: s("when")?,
-            values: list("values")?,
-            reason,
-        },
-        "conflicts" => RuleDef::Conflicts {
-            field: s("field")?,
-            with: list("with")?,
-            reason,
-        },
-        "at-least-one" => RuleDef::AtLeastOne {
-            fields: list("fields")?,
-            reason,
-        },
-        "exactly-one-nonzero" => RuleDef::ExactlyOneNonzero {
-            fields: list("fields")?,
-            reason,
-        },
-        other => bail!(
-            "unknown rule `{other}`; known: requires, requires-value, required-when, \
-             required-unless, forbidden-unless, conflicts, at-least-one, exactly-one-nonzero"
-        ),
-    })
 }

@@ -9,12 +9,16 @@
 //! `cargo xtask generate` calls [`generate_workspace`] and writes what it returns.
 #![deny(missing_docs)]
 
+pub mod catalog;
 pub mod client;
 pub mod format;
 pub mod ir;
 pub mod lint;
 pub mod load;
+pub mod meta;
 pub mod models;
+pub mod rules;
+pub mod sdk;
 
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
@@ -29,6 +33,8 @@ pub const MODELS_ENUMS_PATH: &str = "crates/piapi-kling-models/src/generated/enu
 pub const MODELS_TYPES_PATH: &str = "crates/piapi-kling-models/src/generated/types.rs";
 /// The generated progenitor client.
 pub const CLIENT_PATH: &str = "crates/piapi-kling-client/src/generated.rs";
+/// The SDK's typed setters, one per input field of every task type.
+pub const SDK_SETTERS_PATH: &str = "crates/piapi-kling/src/generated/setters.rs";
 
 /// One file the generators produce.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +110,10 @@ pub fn generate_workspace(root: &Path) -> Result<Vec<GeneratedFile>> {
         GeneratedFile {
             path: CLIENT_PATH.into(),
             contents: client,
+        },
+        GeneratedFile {
+            path: SDK_SETTERS_PATH.into(),
+            contents: format::format_file(&header, sdk::generate(&model))?,
         },
     ])
 }

@@ -1,8 +1,9 @@
 //! The models generator: forward-compatible enums, structs with serde, the tagged
 //! create-request enum, and `validate()` from every constraint and `x-rules` entry.
 
+use crate::catalog;
 use crate::ir::{
-    EXTRA_FIELD, Field, FieldType, IntEnum, Model, NamedKind, RuleDef, StringEnum, StructDef,
+    EXTRA_FIELD, Field, FieldType, IntEnum, Model, NamedKind, Rule, RuleDef, StringEnum, StructDef,
     TaggedDef, TypeDef, field_ident,
 };
 use proc_macro2::{Ident, Span, TokenStream};
@@ -43,12 +44,19 @@ pub fn generate(model: &Model, options: &ModelsOptions) -> ModelsTokens {
     if let Some(module) = &options.enums_module {
         types.extend(quote!(#[allow(unused_imports)] use #module::*;));
     }
+    let with_media = catalog::structs_with_media(model);
     for def in &model.types {
         match def {
             TypeDef::StringEnum(e) => enums.extend(string_enum(e, rt)),
             TypeDef::IntEnum(e) => enums.extend(int_enum(e, rt)),
-            TypeDef::Struct(s) => types.extend(structure(s, model, rt)),
-            TypeDef::Tagged(t) => types.extend(tagged(t, model, rt)),
+            TypeDef::Struct(s) => {
+                types.extend(structure(s, model, rt));
+                types.extend(catalog::struct_media(s, &with_media, rt));
+            }
+            TypeDef::Tagged(t) => {
+                types.extend(tagged(t, model, rt));
+                types.extend(catalog::tagged_catalog(t, model, &with_media, rt));
+            }
         }
     }
     types.extend(registry(model));
@@ -717,6 +725,21 @@ fn value_checks(f: &Field, ty: &FieldType, rt: &syn::Path) -> TokenStream {
                         #check::known(out, &#check::join(path, #wire), &#check::index("", i), item.is_known(), item, #n::VALUES, #n::OPEN);
                     })
                 }
+                FieldType::String => c.items.as_deref().and_then(|ic| {
+                    let mut checks = TokenStream::new();
+                    let at = quote!(&#check::join(path, #wire));
+                    let index = quote!(&#check::index("", i));
+                    if let Some(min) = ic.min_length {
+                        checks.extend(quote!(#check::min_length(out, #at, #index, item, #min);));
+                    }
+                    if let Some(max) = ic.max_length {
+                        checks.extend(quote!(#check::max_length(out, #at, #index, item, #max);));
+                    }
+                    if ic.uri {
+                        checks.extend(quote!(#check::uri(out, #at, #index, item, false);));
+                    }
+                    (!checks.is_empty()).then_some(checks)
+                }),
                 _ => None,
             };
             if let Some(per_item) = per_item {
@@ -842,12 +865,21 @@ fn unlisted_open_value(s: &StructDef, wire: &str, model: &Model, rt: &syn::Path)
     }
 }
 
-fn rule_check(rule: &RuleDef, s: &StructDef, model: &Model, rt: &syn::Path) -> TokenStream {
+fn rule_check(rule: &Rule, s: &StructDef, model: &Model, rt: &syn::Path) -> TokenStream {
     let v = quote!(#rt::validation);
-    let push = |at: TokenStream, kind: TokenStream, message: TokenStream| quote!(out.push(#v::Violation::new(#at, #v::Rule::#kind, #message)););
-    // An error, or a warning when `unlisted` (an open enum's new value) holds.
+    let warning = rule.warning;
+    let push = |at: TokenStream, kind: TokenStream, message: TokenStream| {
+        if warning {
+            quote!(out.push(#v::Violation::warning(#at, #v::Rule::#kind, #message));)
+        } else {
+            quote!(out.push(#v::Violation::new(#at, #v::Rule::#kind, #message));)
+        }
+    };
+    // An error, or a warning when `unlisted` (an open enum's new value) holds
+    // or the rule is a warning.
     let push_or_warn =
         |unlisted: TokenStream, at: TokenStream, kind: TokenStream, message: TokenStream| {
+            let unlisted = if warning { quote!(true) } else { unlisted };
             quote! {
                 out.push(if #unlisted {
                     #v::Violation::warning(#at, #v::Rule::#kind, #message)
@@ -857,7 +889,7 @@ fn rule_check(rule: &RuleDef, s: &StructDef, model: &Model, rt: &syn::Path) -> T
             }
         };
     let at = |wire: &str| quote!(#rt::__private::check::join(path, #wire));
-    match rule {
+    match &rule.def {
         RuleDef::Requires {
             field,
             requires,
@@ -912,10 +944,16 @@ fn rule_check(rule: &RuleDef, s: &StructDef, model: &Model, rt: &syn::Path) -> T
             unless,
             reason,
         } => {
-            let (p, q) = (present(s, field, rt), present(s, unless, rt));
-            let msg = with_reason(format!("is required when `{unless}` is not set"), reason);
+            let p = present(s, field, rt);
+            let qs = unless.iter().map(|u| present(s, u, rt));
+            let others = if unless.len() == 1 {
+                format!("`{}` is not set", unless[0])
+            } else {
+                format!("none of {} is set", names(unless))
+            };
+            let msg = with_reason(format!("is required when {others}"), reason);
             let push = push(at(field), quote!(RequiredUnless), quote!(#msg));
-            quote!(if !#q && !#p { #push })
+            quote!(if #(!#qs &&)* !#p { #push })
         }
         RuleDef::ForbiddenUnless {
             field,
@@ -943,9 +981,9 @@ fn rule_check(rule: &RuleDef, s: &StructDef, model: &Model, rt: &syn::Path) -> T
                 let q = present(s, w, rt);
                 let msg = with_reason(format!("must not be sent with `{field}`"), reason);
                 let push = push(at(w), quote!(Conflicts), quote!(#msg));
-                quote!(if #q { #push })
+                quote!(if #p && #q { #push })
             });
-            quote!(if #p { #(#each)* })
+            quote!(#(#each)*)
         }
         RuleDef::AtLeastOne { fields, reason } => {
             let ps = fields.iter().map(|f| present(s, f, rt));
@@ -970,6 +1008,79 @@ fn rule_check(rule: &RuleDef, s: &StructDef, model: &Model, rt: &syn::Path) -> T
                     .filter(|v| matches!(v, ::std::option::Option::Some(x) if *x != 0.0))
                     .count();
                 if nonzero != 1 { #push }
+            }
+        }
+        RuleDef::SumMax {
+            field,
+            item,
+            max,
+            reason,
+        } => {
+            let id = ident(&find(s, field).ident);
+            let items = if find(s, field).is_option() {
+                quote!(self.#id.as_deref())
+            } else {
+                quote!(::std::option::Option::Some(self.#id.as_slice()))
+            };
+            let fmt = format!(
+                "the `{item}` of the items add up to {{}}, more than {max}{}",
+                reason_suffix(reason).replace('{', "{{").replace('}', "}}")
+            );
+            let push = push(
+                at(field),
+                quote!(SumMax(#max)),
+                quote!(format!(#fmt, total)),
+            );
+            quote! {
+                if let ::std::option::Option::Some(items) = #items {
+                    let total = #rt::__private::check::sum_of(items, #item);
+                    if total > #max { #push }
+                }
+            }
+        }
+        RuleDef::IgnoredWhen {
+            fields,
+            when,
+            reason,
+        } => {
+            let q = present(s, when, rt);
+            let each = fields.iter().map(|f| {
+                let p = present(s, f, rt);
+                let msg = with_reason(
+                    format!("is ignored by PiAPI when `{when}` is set; it is sent anyway"),
+                    reason,
+                );
+                let push = quote!(out.push(#v::Violation::warning(#rt::__private::check::join(path, #f), #v::Rule::IgnoredWhen, #msg)););
+                quote!(if #q && #p { #push })
+            });
+            quote!(#(#each)*)
+        }
+        RuleDef::ValuesWhen {
+            field,
+            when,
+            is,
+            values,
+            reason,
+        } => {
+            let fid = ident(&find(s, field).ident);
+            let wid = ident(&find(s, when).ident);
+            let fmt = format!(
+                "`{{}}` is not allowed when `{when}` is `{{}}`: allowed are {}{}",
+                names(values),
+                reason_suffix(reason).replace('{', "{{").replace('}', "}}")
+            );
+            let push = push(
+                at(field),
+                quote!(ValuesWhen),
+                quote!(format!(#fmt, value, when)),
+            );
+            quote! {
+                if let (::std::option::Option::Some(value), ::std::option::Option::Some(when)) = (
+                    #rt::__private::check::text(&self.#fid),
+                    #rt::__private::check::text(&self.#wid),
+                ) && [#(#is),*].contains(&when.as_str()) && ![#(#values),*].contains(&value.as_str()) {
+                    #push
+                }
             }
         }
     }

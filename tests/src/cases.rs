@@ -40,6 +40,21 @@ pub fn base(task_type: &str) -> Value {
             json!({"model_input": "https://example.com/person.png", "dress_input": "https://example.com/dress.png"}),
         ),
         "sound" => (task_type, json!({"prompt": "violin"})),
+        "omni_video_generation" => (
+            task_type,
+            json!({"version": "3.0", "prompt": "a harbour at dawn", "resolution": "720p",
+                   "duration": 5, "aspect_ratio": "16:9"}),
+        ),
+        "motion_control" => (
+            task_type,
+            json!({"image_url": "https://example.com/person.png",
+                   "video_url": "https://example.com/dance.mp4", "version": "2.6"}),
+        ),
+        "avatar" => (
+            task_type,
+            json!({"image_url": "https://example.com/face.png",
+                   "local_dubbing_url": "https://example.com/hello.mp3"}),
+        ),
         other => panic!("no base for {other}"),
     };
     json!({"model": "kling", "task_type": task_type, "input": input})
@@ -348,6 +363,98 @@ pub fn constraint_cases() -> Vec<Case> {
         "input.prompt",
         "maxLength",
     );
+    add(
+        "sound duration 7",
+        with(s(), "/input/duration", json!(7)),
+        "input.duration",
+        "values-when",
+    );
+
+    // Kling 3.0 and the newer fields of video_generation
+    let v3 = || with(v(), "/input/version", json!("3.0"));
+    let shot = |prompt: &str, duration: i64| json!({"prompt": prompt, "duration": duration});
+    add(
+        "more than 6 shots",
+        with(v3(), "/input/multi_shots", json!(vec![shot("a", 2); 7])),
+        "input.multi_shots",
+        "maxItems",
+    );
+    add(
+        "shot prompt longer than 512",
+        with(
+            v3(),
+            "/input/multi_shots",
+            json!([shot(&"x".repeat(513), 3)]),
+        ),
+        "input.multi_shots[0].prompt",
+        "maxLength",
+    );
+    add(
+        "shot shorter than 1 s",
+        with(v3(), "/input/multi_shots", json!([shot("a", 0)])),
+        "input.multi_shots[0].duration",
+        "minimum",
+    );
+    add(
+        "version 1.6 with 7 seconds",
+        with(v16(), "/input/duration", json!(7)),
+        "input.duration",
+        "values-when",
+    );
+    add(
+        "reference image not a URL",
+        with(v3(), "/input/images", json!(["ftp://example.com/a.png"])),
+        "input.images[0]",
+        "format",
+    );
+    add(
+        "lip-sync with neither a task nor a video",
+        with(base("lip_sync"), "-/input/origin_task_id", Value::Null),
+        "input.origin_task_id",
+        "required-unless",
+    );
+
+    // omni_video_generation
+    let o = || base("omni_video_generation");
+    add(
+        "omni reference video not a URL",
+        with(o(), "/input/video", json!("clip.mp4")),
+        "input.video",
+        "format",
+    );
+    add(
+        "omni prompt longer than 2500",
+        with(o(), "/input/prompt", json!(long)),
+        "input.prompt",
+        "maxLength",
+    );
+
+    // motion_control
+    let m = || base("motion_control");
+    add(
+        "motion control with neither video nor preset",
+        with(m(), "-/input/video_url", Value::Null),
+        "input",
+        "at-least-one",
+    );
+    add(
+        "motion control image not a URL",
+        with(m(), "/input/image_url", json!("person.png")),
+        "input.image_url",
+        "format",
+    );
+
+    // avatar
+    add(
+        "avatar audio not a URL",
+        with(
+            base("avatar"),
+            "/input/local_dubbing_url",
+            json!("hello.mp3"),
+        ),
+        "input.local_dubbing_url",
+        "format",
+    );
 
     // config
     let c = |config: Value| with(base("sound"), "/config", config);
@@ -380,8 +487,8 @@ pub fn open_value_cases() -> Vec<Case> {
         });
     };
     add(
-        "duration not 5 or 10",
-        with(base("video_generation"), "/input/duration", json!(7)),
+        "duration the spec does not list",
+        with(base("video_generation"), "/input/duration", json!(20)),
         "input.duration",
         "enum",
     );
@@ -403,7 +510,7 @@ pub fn open_value_cases() -> Vec<Case> {
     );
     add(
         "unknown version",
-        with(base("video_generation"), "/input/version", json!("3.0")),
+        with(base("video_generation"), "/input/version", json!("4.0")),
         "input.version",
         "enum",
     );
@@ -430,9 +537,29 @@ pub fn open_value_cases() -> Vec<Case> {
         "enum",
     );
     add(
-        "sound duration 7",
-        with(base("sound"), "/input/duration", json!(7)),
-        "input.duration",
+        "unknown resolution",
+        with(
+            base("omni_video_generation"),
+            "/input/resolution",
+            json!("4k"),
+        ),
+        "input.resolution",
+        "enum",
+    );
+    add(
+        "unknown omni version",
+        with(base("omni_video_generation"), "/input/version", json!("o2")),
+        "input.version",
+        "enum",
+    );
+    add(
+        "unknown motion direction",
+        with(
+            base("motion_control"),
+            "/input/motion_direction",
+            json!("sideways"),
+        ),
+        "input.motion_direction",
         "enum",
     );
     cases

@@ -130,7 +130,10 @@ async fn batch_cancel_sends_its_query() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.data.task_ids, ["a", "b"]);
+    assert_eq!(
+        response.into_inner().data.unwrap().task_ids.unwrap(),
+        ["a", "b"]
+    );
     let seen = log.lock().unwrap()[0].clone();
     assert_eq!(seen.method, Method::DELETE);
     assert_eq!(
@@ -152,7 +155,7 @@ async fn upload_and_account_info() {
         .unwrap();
     assert_eq!(up.data.url, "https://img.theapi.app/ephemeral/x.png");
     let info = c.get_account_info().send().await.unwrap();
-    assert_eq!(info.data.account_id, "acc");
+    assert_eq!(info.data.account_id.as_deref(), Some("acc"));
     let seen = log.lock().unwrap().clone();
     assert_eq!(
         (seen[0].method.clone(), seen[0].uri.as_str()),

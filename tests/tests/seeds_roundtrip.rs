@@ -171,7 +171,7 @@ fn unknown_values_and_extra_fields_do_not_break_a_response() {
     let spec = spec();
     let mut json = spec["components"]["examples"]["TaskCompleted"]["value"].clone();
     json["data"]["status"] = "queued".into();
-    json["data"]["task_type"] = "omni_video_generation".into();
+    json["data"]["task_type"] = "kling_hologram".into();
     json["data"]["brand_new_field"] = serde_json::json!({"x": 1});
     json["data"]["output"]["works"][0]["surprise"] = 1.into();
     let response: TaskResponse = serde_json::from_value(json).unwrap();
@@ -196,7 +196,9 @@ fn webhook_event_parses_and_redacts_the_secret() {
 
 #[test]
 fn optional_fields_left_unset_are_never_sent() {
-    let input = LipSyncInput::new("6e269e8c-2091-46c4-b4a5-40a4704a766a").with_tts_text("hello");
+    let input = LipSyncInput::default()
+        .with_origin_task_id("6e269e8c-2091-46c4-b4a5-40a4704a766a")
+        .with_tts_text("hello");
     let request = CreateTaskRequest::from(LipSyncRequest::new(Model::Kling, input));
     assert_eq!(
         serde_json::to_value(&request).unwrap(),

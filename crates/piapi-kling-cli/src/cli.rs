@@ -8,7 +8,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 use piapi_kling::models::{
-    AspectRatio, CameraType, CancelModel, Effect, Mode, ServiceMode, Version, VideoDuration,
+    AspectRatio, CameraType, CancelModel, Effect, Mode, MotionMask, MotionPoint, ServiceMode,
+    Version, VideoDuration,
 };
 use reqwest::header::{HeaderName, HeaderValue};
 
@@ -124,7 +125,7 @@ pub enum Command {
     Sound(SoundArgs),
     /// Any task type, with its input as JSON: for a task type or field newer
     /// than this release (sent as given, with a warning), or any known one.
-    Create(RawCreateArgs),
+    Create(CreateArgs),
     /// Show a task.
     Get(GetArgs),
     /// Cancel pending tasks.
@@ -150,12 +151,20 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
-/// `kling create`.
+/// `kling create TASK_TYPE`: a subcommand per task type of the spec, with a
+/// flag per input field (see `spec_flags`).
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The task type and its flags.
+    #[command(subcommand)]
+    pub create: crate::spec_flags::CreateCommand,
+}
+
+/// The flags `kling create` has for every task type.
 #[derive(Debug, Args)]
 pub struct RawCreateArgs {
-    /// The `task_type`, e.g. video_generation or one PiAPI added since.
-    pub task_type: String,
-    /// The `input` object: JSON text, @FILE to read it from a file, or - for stdin.
+    /// The `input` object: JSON text, @FILE to read it from a file, or - for
+    /// stdin. Field flags and --set are applied on top of it.
     #[arg(long, value_name = "JSON|@FILE|-", default_value = "{}")]
     pub input: String,
     /// A field of `input` (repeatable): VALUE is JSON when it parses as JSON
@@ -291,7 +300,7 @@ pub struct VideoArgs {
 /// `kling image-to-video`.
 #[derive(Debug, Args)]
 pub struct ImageToVideoArgs {
-    /// The first frame: a URL or a local jpg/png/webp file.
+    /// The first frame: a URL or a local jpg/png file.
     pub image: String,
     /// What the video shows.
     #[arg(long, value_name = "TEXT")]
@@ -299,6 +308,18 @@ pub struct ImageToVideoArgs {
     /// The last frame: a URL or a local file.
     #[arg(long, value_name = "IMAGE")]
     pub tail_frame: Option<String>,
+    /// A motion brush's composite mask PNG (same size as the image): a URL or
+    /// a local file. Regions come with --static-mask and --dynamic-mask.
+    #[arg(long, value_name = "MASK")]
+    pub motion_mask: Option<String>,
+    /// A region that must not move (repeatable; with --motion-mask): its
+    /// points as JSON, e.g. '[[10,20],[30,40]]' (or '[]').
+    #[arg(long, value_name = "POINTS", value_parser = parse_points, requires = "motion_mask")]
+    pub static_mask: Vec<MotionMask>,
+    /// A region that moves along its trajectory (repeatable; with
+    /// --motion-mask): its points as JSON, e.g. '[[10,20],[200,40]]'.
+    #[arg(long, value_name = "POINTS", value_parser = parse_points, requires = "motion_mask")]
+    pub dynamic_mask: Vec<MotionMask>,
     /// The video's settings.
     #[command(flatten)]
     pub settings: VideoSettings,
@@ -596,6 +617,18 @@ pub struct CompletionsArgs {
 /// closed enum takes only those (clap prints the list on a typo), an open one
 /// (`x-open-enum`: versions, durations, effects …) also takes a value PiAPI
 /// added after this release, which the SDK sends with a warning.
+/// A motion-brush region from `[[x, y], …]` (pixels of the input image).
+fn parse_points(text: &str) -> Result<MotionMask, String> {
+    let points: Vec<(i64, i64)> = serde_json::from_str(text)
+        .map_err(|e| format!("expected points as JSON, e.g. [[10,20],[30,40]]: {e}"))?;
+    Ok(MotionMask::new(
+        points
+            .into_iter()
+            .map(|(x, y)| MotionPoint::new(x, y))
+            .collect::<Vec<_>>(),
+    ))
+}
+
 fn known<T>(values: &'static [&'static str], open: bool) -> EnumParser<T>
 where
     T: FromStr + Clone + Send + Sync + 'static,
@@ -771,17 +804,17 @@ mod tests {
             "video",
             "p",
             "--version",
-            "3.0",
+            "4.0",
             "--duration",
-            "15",
+            "20",
             "--mode",
             "ultra",
         ]);
         let Command::Video(args) = newer.unwrap().command else {
             panic!("not video")
         };
-        assert_eq!(args.settings.version.unwrap().as_str(), "3.0");
-        assert_eq!(args.settings.duration.unwrap().as_i64(), 15);
+        assert_eq!(args.settings.version.unwrap().as_str(), "4.0");
+        assert_eq!(args.settings.duration.unwrap().as_i64(), 20);
         assert!(!args.settings.mode.unwrap().is_known());
         assert!(Cli::try_parse_from(["kling", "video", "p", "--duration", "long"]).is_err());
         assert!(Cli::try_parse_from(["kling", "video", "p", "--version", ""]).is_err());
@@ -792,7 +825,7 @@ mod tests {
         let cli = Cli::try_parse_from([
             "kling",
             "create",
-            "avatar",
+            "kling_hologram",
             "--input",
             r#"{"prompt":"hi"}"#,
             "--set",
@@ -803,12 +836,12 @@ mod tests {
             "kling",
         ])
         .unwrap();
-        let Command::Create(args) = cli.command else {
+        let Command::Create(CreateArgs { create }) = cli.command else {
             panic!("not create")
         };
-        assert_eq!(args.task_type, "avatar");
+        assert_eq!(create.task_type, "kling_hologram");
         assert_eq!(
-            args.sets,
+            create.args.sets,
             [
                 (
                     "image_url".to_owned(),

@@ -10,6 +10,7 @@ mod download;
 mod exit;
 mod output;
 mod progress;
+mod spec_flags;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

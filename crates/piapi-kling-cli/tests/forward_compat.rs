@@ -24,7 +24,7 @@ fn create_sends_any_task_type_waits_and_downloads() {
     .unwrap();
     let out = sim
         .kling()
-        .args(["--json", "create", "avatar", "--input"])
+        .args(["--json", "create", "kling_hologram", "--input"])
         .arg(format!("@{}", input.display()))
         .args([
             "--set",
@@ -43,7 +43,7 @@ fn create_sends_any_task_type_waits_and_downloads() {
         "{stderr}"
     );
     let result = stdout_json(&out.stdout);
-    assert_eq!(result["task"]["task_type"], "avatar");
+    assert_eq!(result["task"]["task_type"], "kling_hologram");
     let id = result["task"]["task_id"].as_str().unwrap();
     let echo = sim.sim.task(id).unwrap().input;
     assert_eq!(echo["local_dubbing_url"], "https://example.com/hi.mp3");
@@ -85,7 +85,7 @@ fn newer_flag_values_are_sent_with_a_warning() {
     let sim = Sim::fast();
     let out = sim
         .kling()
-        .args(["video", "a fox", "--version", "3.0", "--duration", "15"])
+        .args(["video", "a fox", "--version", "4.0", "--duration", "20"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -99,7 +99,7 @@ fn newer_flag_values_are_sent_with_a_warning() {
     let echo = sim.sim.task(&id).unwrap().input;
     assert_eq!(
         (echo["version"].as_str(), echo["duration"].as_i64()),
-        (Some("3.0"), Some(15))
+        (Some("4.0"), Some(20))
     );
 }
 
@@ -121,7 +121,7 @@ fn a_newer_response_shape_is_printed_whole_and_downloaded() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let task = &stdout_json(&out.stdout)["task"];
-    assert_eq!(task["task_type"], "omni_video_generation");
+    assert_eq!(task["task_type"], "kling_hologram");
     let video = task["output"]["video"].as_str().unwrap();
     assert!(video.starts_with("http://"), "{task}");
     assert!(task["output"]["works"].is_null(), "{task}");
@@ -151,7 +151,7 @@ fn batch_json_prints_each_task_as_piapi_sent_it() {
     std::fs::write(
         &file,
         concat!(
-            r#"{"id":"a","model":"kling","task_type":"video_generation","input":{"prompt":"a fox","aspect_ratio":"16:9","enable_audio":true}}"#,
+            r#"{"id":"a","model":"kling","task_type":"video_generation","input":{"prompt":"a fox","aspect_ratio":"16:9","native_voice":true}}"#,
             "\n",
             r#"{"id":"b","model":"kling","task_type":"sound","input":{"prompt":"rain"}}"#,
             "\n"
@@ -177,5 +177,5 @@ fn batch_json_prints_each_task_as_piapi_sent_it() {
         assert_eq!(task["sim_extra_field"], "extra", "{task}");
         assert_eq!(task["meta"]["usage"]["sim_extra"]["version"], 2, "{task}");
     }
-    assert_eq!(lines[0]["task"]["input"]["enable_audio"], true);
+    assert_eq!(lines[0]["task"]["input"]["native_voice"], true);
 }

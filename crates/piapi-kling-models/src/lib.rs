@@ -39,6 +39,8 @@
 // generator output also compiles in other crates (the codegen snapshot tests).
 extern crate self as piapi_kling_models;
 
+mod account;
+pub mod catalog;
 mod de;
 mod support;
 pub mod task;

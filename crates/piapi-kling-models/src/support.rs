@@ -231,6 +231,26 @@ pub mod check {
 
     pub use crate::validation::is_http_url;
 
+    /// A scalar field's value as text (`"3.0"`, `"10"`, `"true"`), for rules
+    /// comparing it with listed values; `None` when unset.
+    pub fn text<T: serde::Serialize>(value: &T) -> Option<String> {
+        match serde_json::to_value(value).ok()? {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) if s.is_empty() => None,
+            serde_json::Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// The sum of the numeric field `item` over a list of objects (missing
+    /// values count as 0).
+    pub fn sum_of<T: serde::Serialize>(items: &[T], item: &str) -> f64 {
+        items
+            .iter()
+            .filter_map(|i| serde_json::to_value(i).ok()?.get(item)?.as_f64())
+            .sum()
+    }
+
     fn shorten(value: &str) -> String {
         const MAX: usize = 80;
         if value.chars().count() <= MAX {

@@ -110,6 +110,12 @@ pub enum Rule {
     AtLeastOne,
     /// `x-rules: exactly-one-nonzero`: not exactly one of a group of numbers is non-zero.
     ExactlyOneNonzero,
+    /// `x-rules: sum-max`: the items of a list add up to more than the maximum.
+    SumMax(f64),
+    /// `x-rules: values-when`: a value the field cannot take given another field's value.
+    ValuesWhen,
+    /// `x-rules: ignored-when`: a field PiAPI ignores because another is set (a warning).
+    IgnoredWhen,
 }
 
 impl Rule {
@@ -133,6 +139,9 @@ impl Rule {
             Rule::Conflicts => "conflicts",
             Rule::AtLeastOne => "at-least-one",
             Rule::ExactlyOneNonzero => "exactly-one-nonzero",
+            Rule::SumMax(_) => "sum-max",
+            Rule::ValuesWhen => "values-when",
+            Rule::IgnoredWhen => "ignored-when",
         }
     }
 }

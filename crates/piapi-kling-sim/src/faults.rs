@@ -59,7 +59,7 @@ pub struct Faults {
     /// object of the body, nested ones included.
     pub extra_fields_rate: f64,
     /// Run the operation, then answer a task body in a shape newer than the
-    /// spec: `task_type: "omni_video_generation"` and the results moved to
+    /// spec: `task_type: "kling_hologram"` (a type no spec lists) and the results moved to
     /// `output.video` (Kling 3.0 / omni), the other output fields dropped.
     pub new_shape_rate: f64,
     /// Seed of the random draws; the same seed and request sequence give
@@ -315,7 +315,7 @@ fn inject_new_shape(value: &mut Value) {
         return;
     };
     if data.contains_key("task_type") {
-        data.insert("task_type".into(), json!("omni_video_generation"));
+        data.insert("task_type".into(), json!("kling_hologram"));
     }
     if let Some(output) = data.get_mut("output").filter(|o| o.is_object()) {
         let video = output
@@ -469,7 +469,7 @@ mod tests {
         assert!(nested["data"]["output"]["works"][0]["video"]["sim_extra"].is_object());
         assert!(nested["data"]["input"].get("sim_extra").is_none());
         inject_new_shape(&mut v);
-        assert_eq!(v["data"]["task_type"], "omni_video_generation");
+        assert_eq!(v["data"]["task_type"], "kling_hologram");
         assert_eq!(v["data"]["output"], json!({"video": "http://h/v.mp4"}));
     }
 }

@@ -3,22 +3,16 @@
 //! task's instants with "now", so 100,000 stored tasks cost no timers; only
 //! webhooks and the concurrency cap need the scheduler.
 //!
-//! Also here: how long each task type takes and what it costs (the tables
-//! the README documents).
+//! How long each task type takes, what it makes and what it costs come from
+//! the spec (`x-simulate`, `x-price`), through the models' catalog.
 
 use std::time::{Duration, Instant};
 
-use piapi_kling_models::{AspectRatio, CreateTaskRequest, Mode, TaskConfig, TaskStatus, TaskType};
+use piapi_kling_models::catalog::{self, OutputKind, OutputShape, Simulation};
+use piapi_kling_models::{CreateTaskRequest, Model, TaskConfig, TaskStatus, TaskType};
 use uuid::Uuid;
 
 use crate::scenarios::{Failure, SLOW_FACTOR, Scenario};
-
-/// Base price of a standard 5-second video, in units of 1e-7 USD ($0.26).
-const VIDEO_STD_5S: i64 = 2_600_000;
-/// Kling Effects in professional mode ($0.46).
-const EFFECTS_PRO: i64 = 4_600_000;
-/// One try-on image, or one Kling Sound generation ($0.07).
-const PER_IMAGE_OR_SOUND: i64 = 700_000;
 
 /// Where a task is at one instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,9 +89,13 @@ pub(crate) struct Task {
     pub failure: Option<Failure>,
     pub canceled_at: Option<Instant>,
     pub frozen: i64,
+    /// The model family, echoed in the task.
+    pub model: Model,
     /// Kling's own task type string for `output.type`.
-    pub kling_type: &'static str,
+    pub kling_type: Box<str>,
     pub media: Media,
+    /// Where the result goes in `output`.
+    pub shape: OutputShape,
     pub private_pool: bool,
     /// The terminal webhook has been queued (so cancel and the scheduler do
     /// not both send it).
@@ -176,207 +174,98 @@ pub(crate) struct Origin {
 #[derive(Debug)]
 pub(crate) struct Plan {
     pub task_type: TaskType,
+    pub model: Model,
     pub queue: Duration,
     pub processing: Duration,
     pub failure: Option<Failure>,
     pub frozen: i64,
-    pub kling_type: &'static str,
+    pub kling_type: Box<str>,
     pub media: Media,
+    pub shape: OutputShape,
 }
 
-/// Seconds at speed 1: (pending, processing).
-fn base_seconds(req: &CreateTaskRequest) -> (f64, f64) {
-    match req {
-        CreateTaskRequest::VideoGeneration(r) => {
-            let pro = matches!(r.input.mode, Some(Mode::Professional));
-            let long = r.input.duration.is_some_and(|d| d.as_i64() == 10);
-            let base = 120.0 * if pro { 2.0 } else { 1.0 } * if long { 2.0 } else { 1.0 };
-            (3.0, base)
-        }
-        CreateTaskRequest::ExtendVideo(_) => (3.0, 180.0),
-        CreateTaskRequest::LipSync(_) => (3.0, 90.0),
-        CreateTaskRequest::Effects(r) => {
-            let pro = r.input.professional_mode == Some(true);
-            (3.0, if pro { 240.0 } else { 120.0 })
-        }
-        CreateTaskRequest::AiTryOn(r) => (2.0, 20.0 + 10.0 * batch_size(r.input.batch_size) as f64),
-        CreateTaskRequest::Sound(r) => {
-            let long = r.input.duration.is_none_or(|d| d.as_i64() == 10);
-            (2.0, if long { 45.0 } else { 30.0 })
-        }
-        // A task type the spec does not list: timed like a standard video.
-        _ => (3.0, 120.0),
-    }
-}
-
-fn batch_size(requested: Option<i64>) -> usize {
-    requested.unwrap_or(1).clamp(1, 4) as usize
-}
-
-/// Frozen at creation, consumed on completion (units of 1e-7 USD).
-fn price(req: &CreateTaskRequest) -> i64 {
-    match req {
-        CreateTaskRequest::VideoGeneration(r) => {
-            let long = r.input.duration.is_some_and(|d| d.as_i64() == 10);
-            let base = VIDEO_STD_5S * if long { 2 } else { 1 };
-            if matches!(r.input.mode, Some(Mode::Professional)) {
-                base * 17 / 10
-            } else {
-                base
-            }
-        }
-        // Priced as a standard 5-second video: PiAPI publishes no 1.x price.
-        CreateTaskRequest::ExtendVideo(_) | CreateTaskRequest::LipSync(_) => VIDEO_STD_5S,
-        CreateTaskRequest::Effects(r) => {
-            if r.input.professional_mode == Some(true) {
-                EFFECTS_PRO
-            } else {
-                VIDEO_STD_5S
-            }
-        }
-        CreateTaskRequest::AiTryOn(r) => PER_IMAGE_OR_SOUND * batch_size(r.input.batch_size) as i64,
-        CreateTaskRequest::Sound(_) => PER_IMAGE_OR_SOUND,
-        // A task type the spec does not list: priced like a standard video.
-        _ => VIDEO_STD_5S,
-    }
-}
-
-/// Nominal 720p sizes for std, 1080p for pro; the served file is tiny.
-fn video_size(aspect: Option<&AspectRatio>, pro: bool) -> (i64, i64) {
-    let (w, h) = match aspect {
-        Some(AspectRatio::Portrait9x16) => (720, 1280),
-        Some(AspectRatio::Square1x1) => (960, 960),
-        _ => (1280, 720),
-    };
-    if pro { (w * 3 / 2, h * 3 / 2) } else { (w, h) }
-}
+/// What a task costs when the spec's price table cannot price it (a task
+/// type or version it does not list): a standard 5-second video of mid-2025
+/// ($0.26), so the simulated bill is never zero. Estimates say "unknown".
+pub const UNPRICED_UNITS: i64 = 2_600_000;
 
 /// Kling renders a 5 s clip as 5.1 s.
-fn clip_ms(seconds: i64) -> i64 {
-    seconds * 1000 + 100
-}
-
-fn media(req: &CreateTaskRequest, origin: Option<&Origin>) -> (&'static str, Media) {
-    match req {
-        CreateTaskRequest::VideoGeneration(r) => {
-            let pro = matches!(r.input.mode, Some(Mode::Professional));
-            let image = r.input.image_url.as_deref().is_some_and(|u| !u.is_empty());
-            let kling_type = match (image, pro) {
-                (false, false) => "m2v_txt2video",
-                (false, true) => "m2v_txt2video_hq",
-                (true, false) => "m2v_img2video",
-                (true, true) => "m2v_img2video_hq",
-            };
-            let (width, height) = video_size(r.input.aspect_ratio.as_ref(), pro);
-            let seconds = r.input.duration.map_or(5, |d| d.as_i64());
-            (
-                kling_type,
-                Media::Video {
-                    width,
-                    height,
-                    ms: clip_ms(seconds),
-                },
-            )
-        }
-        CreateTaskRequest::ExtendVideo(_) => {
-            let o = origin_or_default(origin);
-            // An extension adds about 5 seconds to the origin video.
-            let media = Media::Video {
-                width: o.width,
-                height: o.height,
-                ms: o.ms + 5_000,
-            };
-            ("m2v_extend_video", media)
-        }
-        CreateTaskRequest::LipSync(_) => {
-            let o = origin_or_default(origin);
-            (
-                "m2v_video_lip_sync",
-                Media::Video {
-                    width: o.width,
-                    height: o.height,
-                    ms: o.ms,
-                },
-            )
-        }
-        CreateTaskRequest::Effects(r) => {
-            let pro = r.input.professional_mode == Some(true);
-            let (width, height) = video_size(Some(&AspectRatio::Square1x1), pro);
-            (
-                "m2v_effects",
-                Media::Video {
-                    width,
-                    height,
-                    ms: clip_ms(5),
-                },
-            )
-        }
-        CreateTaskRequest::AiTryOn(r) => {
-            let count = batch_size(r.input.batch_size);
-            (
-                "kolors_virtual_try_on",
-                Media::Images {
-                    count,
-                    width: 768,
-                    height: 1024,
-                },
-            )
-        }
-        CreateTaskRequest::Sound(r) => match origin {
-            Some(o) => ("kwave_video2audio", Media::Audio { count: 4, ms: o.ms }),
-            None => {
-                let seconds = r.input.duration.map_or(10, |d| d.as_i64());
-                (
-                    "kwave_txt2audio",
-                    Media::Audio {
-                        count: 4,
-                        ms: seconds * 1000,
-                    },
-                )
-            }
-        },
-        // A task type the spec does not list: one standard video.
-        _ => (
-            "m2v_txt2video",
-            Media::Video {
-                width: 1280,
-                height: 720,
-                ms: clip_ms(5),
-            },
-        ),
-    }
+fn clip_ms(seconds: f64) -> i64 {
+    (seconds * 1000.0).round() as i64 + 100
 }
 
 fn origin_or_default(origin: Option<&Origin>) -> Origin {
     origin.copied().unwrap_or(Origin {
         width: 1280,
         height: 720,
-        ms: clip_ms(5),
+        ms: clip_ms(5.0),
     })
 }
 
-/// Plans a new task: durations divided by `speed` (× 10 for `slow`), the
-/// forced failure of a scenario, price and result shape.
+/// The media a resolved simulation makes, from the origin task's video when
+/// the task type builds on one.
+fn media(sim: &Simulation, origin: Option<&Origin>) -> Media {
+    let (width, height) = (i64::from(sim.size.0), i64::from(sim.size.1));
+    match sim.output {
+        OutputKind::Images => Media::Images {
+            count: sim.count as usize,
+            width,
+            height,
+        },
+        OutputKind::Audio => Media::Audio {
+            count: sim.count as usize,
+            ms: match (sim.from_origin, origin) {
+                (Some(add), Some(o)) => o.ms + (add * 1000.0) as i64,
+                _ => (sim.seconds * 1000.0).round() as i64,
+            },
+        },
+        // A kind this simulator does not know yet is served as a video.
+        _ => match sim.from_origin {
+            Some(add) => {
+                let o = origin_or_default(origin);
+                Media::Video {
+                    width: o.width,
+                    height: o.height,
+                    ms: o.ms + (add * 1000.0) as i64,
+                }
+            }
+            None => Media::Video {
+                width,
+                height,
+                ms: clip_ms(sim.seconds),
+            },
+        },
+    }
+}
+
+/// Plans a new task from the spec's catalog: its `x-simulate` (or the
+/// default for a task type the spec does not list) for timing and results,
+/// its `x-price` for the bill; durations divided by `speed` (× 10 for
+/// `slow`), and the forced failure of a scenario.
 pub(crate) fn plan(
     req: &CreateTaskRequest,
     origin: Option<&Origin>,
     scenario: &Scenario,
     speed: f64,
 ) -> Plan {
-    let (queue_s, processing_s) = base_seconds(req);
+    let simulate = req
+        .info()
+        .map_or_else(catalog::default_simulation, |info| info.simulate);
+    let sim = simulate.resolve(req);
     let slow = if scenario.slow { SLOW_FACTOR } else { 1.0 };
     let failure = scenario.failure();
-    let processing_s = processing_s * failure.map_or(1.0, Failure::at_fraction);
+    let processing_s = sim.processing_seconds * failure.map_or(1.0, Failure::at_fraction);
     let scaled = |s: f64| Duration::from_secs_f64(s * slow / speed);
-    let (kling_type, media) = media(req, origin);
     Plan {
         task_type: TaskType::from(req.task_type()),
-        queue: scaled(queue_s),
+        model: req.model().clone(),
+        queue: scaled(sim.pending_seconds),
         processing: scaled(processing_s),
         failure,
-        frozen: price(req),
-        kling_type,
-        media,
+        frozen: req.estimate().units().unwrap_or(UNPRICED_UNITS),
+        media: media(&sim, origin),
+        kling_type: sim.kling_type.into_boxed_str(),
+        shape: sim.shape,
     }
 }
 
@@ -394,31 +283,86 @@ mod tests {
         .unwrap()
     }
 
+    fn frozen(task_type: &str, input: Value) -> i64 {
+        plan(&req(task_type, input), None, &Scenario::default(), 1.0).frozen
+    }
+
     #[test]
-    fn prices_follow_the_documented_table() {
-        let video = |input| price(&req("video_generation", input));
-        assert_eq!(video(json!({"prompt": "a"})), 2_600_000);
-        assert_eq!(video(json!({"prompt": "a", "duration": 10})), 5_200_000);
-        assert_eq!(video(json!({"prompt": "a", "mode": "pro"})), 4_420_000);
+    fn prices_follow_the_spec_table() {
+        let video = |input| frozen("video_generation", input);
+        assert_eq!(video(json!({"prompt": "a", "version": "1.6"})), 2_600_000);
         assert_eq!(
-            video(json!({"prompt": "a", "mode": "pro", "duration": 10})),
-            8_840_000
+            video(json!({"prompt": "a", "version": "1.6", "duration": 10})),
+            5_200_000
         );
+        assert_eq!(
+            video(json!({"prompt": "a", "version": "1.6", "mode": "pro"})),
+            4_600_000
+        );
+        // No version: the table cannot price it; the simulator still bills.
+        assert_eq!(video(json!({"prompt": "a"})), UNPRICED_UNITS);
         let effects = |pro| {
-            price(&req(
+            frozen(
                 "effects",
-                json!({"image_url": "https://e.com/a.png",
-                                          "effect": "squish", "professional_mode": pro}),
-            ))
+                json!({"image_url": "https://e.com/a.png", "effect": "squish", "professional_mode": pro}),
+            )
         };
         assert_eq!((effects(false), effects(true)), (2_600_000, 4_600_000));
-        let try_on = req(
-            "ai_try_on",
-            json!({"model_input": "https://e.com/m.png",
-                                             "dress_input": "https://e.com/d.png", "batch_size": 3}),
+        let try_on = json!({"model_input": "https://e.com/m.png",
+                            "dress_input": "https://e.com/d.png", "batch_size": 3});
+        assert_eq!(frozen("ai_try_on", try_on), 2_100_000);
+        assert_eq!(frozen("sound", json!({"prompt": "rain"})), 700_000);
+    }
+
+    #[test]
+    fn results_follow_the_spec_simulation() {
+        let p = plan(
+            &req(
+                "video_generation",
+                json!({"prompt": "a", "mode": "pro", "aspect_ratio": "9:16"}),
+            ),
+            None,
+            &Scenario::default(),
+            1.0,
         );
-        assert_eq!(price(&try_on), 2_100_000);
-        assert_eq!(price(&req("sound", json!({"prompt": "rain"}))), 700_000);
+        assert_eq!(&*p.kling_type, "m2v_txt2video_hq");
+        assert_eq!(
+            p.media,
+            Media::Video {
+                width: 1080,
+                height: 1920,
+                ms: 5100
+            }
+        );
+        let origin = Origin {
+            width: 640,
+            height: 360,
+            ms: 7100,
+        };
+        let p = plan(
+            &req("extend_video", json!({"origin_task_id": "x"})),
+            Some(&origin),
+            &Scenario::default(),
+            1.0,
+        );
+        assert_eq!(
+            p.media,
+            Media::Video {
+                width: 640,
+                height: 360,
+                ms: 12100
+            }
+        );
+        let p = plan(
+            &req("sound", json!({"origin_task_id": "x"})),
+            Some(&origin),
+            &Scenario::default(),
+            1.0,
+        );
+        assert_eq!(
+            (&*p.kling_type, p.media),
+            ("kwave_video2audio", Media::Audio { count: 4, ms: 7100 })
+        );
     }
 
     #[test]
@@ -474,12 +418,14 @@ mod tests {
             failure: None,
             canceled_at: None,
             frozen: 0,
-            kling_type: "m2v_txt2video",
+            model: Model::Kling,
+            kling_type: "m2v_txt2video".into(),
             media: Media::Video {
                 width: 1,
                 height: 1,
                 ms: 1,
             },
+            shape: OutputShape::Classic,
             private_pool: false,
             terminal_notified: false,
         };

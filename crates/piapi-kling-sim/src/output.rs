@@ -3,9 +3,10 @@
 
 use std::time::Instant;
 
+use piapi_kling_models::catalog::OutputShape;
 use piapi_kling_models::{
-    MediaResource, Model, TaskConfig, TaskData, TaskError, TaskMeta, TaskOutput, TaskUsage,
-    TaskWork, ZERO_TIME,
+    MediaResource, TaskConfig, TaskData, TaskError, TaskMeta, TaskOutput, TaskUsage, TaskWork,
+    ZERO_TIME,
 };
 
 use crate::lifecycle::{Media, Phase, Task};
@@ -45,7 +46,7 @@ pub(crate) fn render(task: &Task, now: Instant, clock: &Clock, base_url: &str) -
     };
     let mut data = TaskData::new(
         task.id.to_string(),
-        Model::Kling,
+        task.model.clone(),
         task.task_type.clone(),
         phase.status(),
         serde_json::from_str(&task.input).unwrap_or_default(),
@@ -60,10 +61,20 @@ pub(crate) fn render(task: &Task, now: Instant, clock: &Clock, base_url: &str) -
 }
 
 fn output(task: &Task, phase: Phase, base_url: &str) -> TaskOutput {
+    if task.shape == OutputShape::Video {
+        // Kling 3.0 and omni: `output.video` only, empty until completed.
+        let url = match (phase, task.media) {
+            (Phase::Completed { .. }, Media::Video { .. }) => {
+                format!("{base_url}/media/{}/video.mp4", task.id)
+            }
+            _ => String::new(),
+        };
+        return TaskOutput::default().with_video(url);
+    }
     match phase {
         Phase::Processing { .. } => TaskOutput::default()
             .with_video_url("")
-            .with_type(task.kling_type)
+            .with_type(&*task.kling_type)
             .with_status(KLING_SUBMITTED)
             .with_works([]),
         Phase::Completed { .. } => completed(task, base_url),
@@ -79,7 +90,7 @@ fn completed(task: &Task, base_url: &str) -> TaskOutput {
     let work = |content_type: Option<&str>| {
         let work = TaskWork::default()
             .with_status(KLING_DONE)
-            .with_type(task.kling_type);
+            .with_type(&*task.kling_type);
         match content_type {
             Some(content_type) => work.with_content_type(content_type),
             None => work,
@@ -136,7 +147,7 @@ fn completed(task: &Task, base_url: &str) -> TaskOutput {
     };
     TaskOutput::default()
         .with_video_url(video_url)
-        .with_type(task.kling_type)
+        .with_type(&*task.kling_type)
         .with_status(KLING_DONE)
         .with_works(works)
 }

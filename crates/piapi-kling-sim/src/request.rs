@@ -1,10 +1,7 @@
 //! Decoding request bodies into the models crate's types, with error messages
 //! that name the field, as PiAPI's 400 answers should.
 
-use piapi_kling_models::{
-    AiTryOnRequest, CreateTaskRequest, EffectsRequest, ExtendVideoRequest, LipSyncRequest,
-    SoundRequest, UnknownCreateTaskRequest, VideoGenerationRequest,
-};
+use piapi_kling_models::CreateTaskRequest;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -61,21 +58,47 @@ pub(crate) fn decode_create(
             ));
         }
     };
-    Ok(match task_type.as_str() {
-        "video_generation" => decode::<VideoGenerationRequest>(value)?.into(),
-        "extend_video" => decode::<ExtendVideoRequest>(value)?.into(),
-        "lip_sync" => decode::<LipSyncRequest>(value)?.into(),
-        "effects" => decode::<EffectsRequest>(value)?.into(),
-        "ai_try_on" => decode::<AiTryOnRequest>(value)?.into(),
-        "sound" => decode::<SoundRequest>(value)?.into(),
-        _ if accept_unknown => decode::<UnknownCreateTaskRequest>(value)?.into(),
-        other => {
-            return Err(format!(
-                "task_type: `{other}` is not one of {} (enum)",
-                allowed()
-            ));
+    if !accept_unknown && !CreateTaskRequest::VALUES.contains(&task_type.as_str()) {
+        return Err(format!(
+            "task_type: `{task_type}` is not one of {} (enum)",
+            allowed()
+        ));
+    }
+    // The models' decoder picks the variant by `task_type` and names the
+    // field it fails on (`input.prompt: invalid type: …`).
+    serde_json::from_value(value).map_err(|e| {
+        let message = e.to_string();
+        if message.contains(": ") && !message.starts_with("missing field") {
+            message
+        } else {
+            format!("(body): {message}")
         }
     })
+}
+
+/// Refuses a media URL whose file extension is not one the spec lists for
+/// its field (`x-media`); a URL without an extension is left to the fetch.
+pub(crate) fn check_media(request: &CreateTaskRequest) -> Result<(), String> {
+    for media in request.media() {
+        let path = media.url.split(['?', '#']).next().unwrap_or("");
+        let name = path.rsplit('/').next().unwrap_or("");
+        let Some((_, ext)) = name.rsplit_once('.') else {
+            continue;
+        };
+        if !media
+            .spec
+            .extensions
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(ext))
+        {
+            return Err(format!(
+                "{}: a .{ext} file is not accepted here; use one of .{} (x-media)",
+                media.path,
+                media.spec.extensions.join(", .")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Decodes with `decode`, then refuses `null` given for a field the type
@@ -173,8 +196,6 @@ fn dotted(path: &[Step]) -> String {
 pub(crate) trait CreateParts {
     /// The request's input, as the models crate serializes it (only what was set).
     fn input_map(&self) -> Map<String, Value>;
-    /// The `origin_task_id` of the task types that build on another task.
-    fn origin_task_id(&self) -> Option<&str>;
 }
 
 impl CreateParts for CreateTaskRequest {
@@ -183,15 +204,6 @@ impl CreateParts for CreateTaskRequest {
             Value::Object(map) => map,
             // Every input type is a struct, which serializes to an object.
             _ => Map::new(),
-        }
-    }
-
-    fn origin_task_id(&self) -> Option<&str> {
-        match self {
-            CreateTaskRequest::ExtendVideo(r) => Some(&r.input.origin_task_id),
-            CreateTaskRequest::LipSync(r) => Some(&r.input.origin_task_id),
-            CreateTaskRequest::Sound(r) => r.input.origin_task_id.as_deref(),
-            _ => None,
         }
     }
 }

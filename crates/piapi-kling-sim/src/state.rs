@@ -164,8 +164,10 @@ impl AppState {
             failure: plan.failure,
             canceled_at: None,
             frozen: plan.frozen,
+            model: plan.model,
             kling_type: plan.kling_type,
             media: plan.media,
+            shape: plan.shape,
             terminal_notified: false,
         };
         match task.end_at() {

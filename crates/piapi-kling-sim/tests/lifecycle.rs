@@ -59,14 +59,22 @@ async fn over_the_concurrency_cap_tasks_are_staged_then_run_in_order() {
 async fn usage_is_frozen_at_creation_and_consumed_on_completion() {
     let api = Api::start(Simulator::builder().speed(1000.0)).await;
     let cases = [
-        (json!({"prompt": "a", "aspect_ratio": "16:9"}), 2_600_000),
         (
-            json!({"prompt": "a", "aspect_ratio": "16:9", "duration": 10}),
+            json!({"prompt": "a", "aspect_ratio": "16:9", "version": "1.6"}),
+            2_600_000,
+        ),
+        (
+            json!({"prompt": "a", "aspect_ratio": "16:9", "version": "1.6", "duration": 10}),
             5_200_000,
         ),
         (
-            json!({"prompt": "a", "aspect_ratio": "16:9", "mode": "pro"}),
-            4_420_000,
+            json!({"prompt": "a", "aspect_ratio": "16:9", "version": "1.6", "mode": "pro"}),
+            4_600_000,
+        ),
+        (
+            json!({"prompt": "a", "aspect_ratio": "16:9", "version": "3.0", "mode": "pro",
+                   "enable_audio": true, "duration": 8}),
+            16_000_000,
         ),
     ];
     for (input, price) in cases {

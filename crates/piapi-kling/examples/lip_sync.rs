@@ -44,7 +44,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let voice = dir.join("voice.wav");
     std::fs::write(&voice, silent_wav(1))?;
     let dubbed = client
-        .lip_sync_audio(both.video.id(), &voice)
+        .lip_sync(both.video.id())
+        .audio(&voice)
+        .send()
         .await?
         .wait()
         .await?;

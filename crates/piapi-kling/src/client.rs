@@ -5,21 +5,25 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use piapi_kling_models::catalog::TaskInput;
 use piapi_kling_models::{
-    AccountInfo, CancelModel, CreateTaskRequest, Effect, TaskData, Violation, Violations,
+    AccountInfo, AiTryOnInput, AspectRatio, CancelModel, CreateTaskRequest, Effect, EffectsInput,
+    ExtendVideoInput, LipSyncInput, SoundInput, TaskData, VideoGenerationInput, Violation,
+    Violations,
 };
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
 use crate::builders::{
-    CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, Sound, TextToVideo, TryOn,
+    CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, RawRequest, Sound, TaskBuilder,
+    TextToVideo, TryOn,
 };
 use crate::config::ClientBuilder;
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::handle::TaskHandle;
-use crate::source::{self, MediaKind, MediaSource};
+use crate::source::{self, MediaSource};
 use crate::wait::{Poller, StatusStream};
 use crate::wait_policy::WaitPolicy;
 
@@ -82,41 +86,72 @@ impl Client {
 
     // ----------------------------------------------------------- builders
 
+    /// A task of any type the spec lists, from its input: every input field
+    /// has a setter on the builder (generated from the spec), media fields
+    /// take a URL or a local file.
+    ///
+    /// ```no_run
+    /// # async fn run(client: piapi_kling::Client) -> Result<(), piapi_kling::Error> {
+    /// use piapi_kling::models::SoundInput;
+    /// let task = client.new_task(SoundInput::default()).prompt("rain on a tin roof").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn new_task<I: TaskInput>(&self, input: I) -> TaskBuilder<I> {
+        TaskBuilder::with_input(self.core.clone(), input)
+    }
+
     /// Text-to-video. Sends `aspect_ratio` 16:9 unless set (PiAPI requires one).
     pub fn text_to_video(&self, prompt: impl Into<String>) -> TextToVideo {
-        TextToVideo::new(self.core.clone(), prompt.into())
+        TaskBuilder::with_input(
+            self.core.clone(),
+            VideoGenerationInput::default()
+                .with_prompt(prompt)
+                .with_aspect_ratio(AspectRatio::Landscape16x9),
+        )
     }
 
     /// Image-to-video from `image` (a URL or a local file to upload).
     pub fn image_to_video(&self, image: impl Into<MediaSource>) -> ImageToVideo {
-        ImageToVideo::new(self.core.clone(), image.into())
+        TaskBuilder::with_input(
+            self.core.clone(),
+            VideoGenerationInput::default().with_image_url(image.into().into_text()),
+        )
     }
 
     /// Extends the finished video of task `origin_task_id` by about 5 s.
     pub fn extend(&self, origin_task_id: impl Into<String>) -> ExtendVideo {
-        ExtendVideo::new(self.core.clone(), origin_task_id.into())
+        TaskBuilder::with_input(self.core.clone(), ExtendVideoInput::new(origin_task_id))
     }
 
     /// Lip-syncs the finished video of task `origin_task_id`; choose `.text()`
     /// or `.audio()`.
     pub fn lip_sync(&self, origin_task_id: impl Into<String>) -> LipSync {
-        LipSync::new(self.core.clone(), origin_task_id.into())
+        TaskBuilder::with_input(
+            self.core.clone(),
+            LipSyncInput::default().with_origin_task_id(origin_task_id),
+        )
     }
 
     /// Turns `image` into a video with a Kling effect preset.
     pub fn effect(&self, image: impl Into<MediaSource>, effect: impl Into<Effect>) -> Effects {
-        Effects::new(self.core.clone(), image.into(), effect.into())
+        TaskBuilder::with_input(
+            self.core.clone(),
+            EffectsInput::new(image.into().into_text(), effect.into()),
+        )
     }
 
     /// Virtual try-on on the person in `model_image`; add `.dress()` or
     /// `.upper()`/`.lower()`.
     pub fn try_on(&self, model_image: impl Into<MediaSource>) -> TryOn {
-        TryOn::new(self.core.clone(), model_image.into())
+        TaskBuilder::with_input(
+            self.core.clone(),
+            AiTryOnInput::new(model_image.into().into_text()),
+        )
     }
 
     /// Kling Sound; give `.prompt()` and/or `.for_video()`.
     pub fn sound(&self) -> Sound {
-        Sound::new(self.core.clone())
+        TaskBuilder::with_input(self.core.clone(), SoundInput::default())
     }
 
     /// A builder around any create request, typed or decoded from JSON, of
@@ -127,7 +162,7 @@ impl Client {
     /// ```no_run
     /// # async fn run(client: piapi_kling::Client) -> Result<(), Box<dyn std::error::Error>> {
     /// let request: piapi_kling::CreateTaskRequest = serde_json::from_value(serde_json::json!({
-    ///     "model": "kling", "task_type": "avatar",
+    ///     "model": "kling", "task_type": "kling_hologram",
     ///     "input": {"image_url": "https://example.com/face.png", "audio_url": "https://example.com/hi.mp3"}
     /// }))?;
     /// let handle = client.custom(request).send().await?;
@@ -138,7 +173,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn custom(&self, request: impl Into<CreateTaskRequest>) -> CustomTask {
-        CustomTask::new(self.core.clone(), request.into())
+        TaskBuilder::with_input(self.core.clone(), RawRequest(request.into()))
     }
 
     // ------------------------------------------------------------ tasks
@@ -148,17 +183,10 @@ impl Client {
     /// open enum does not list, a task type the spec does not know) are
     /// logged and kept on the handle ([`TaskHandle::warnings`]). Any task
     /// type can be sent: an unknown one is checked for its envelope and
-    /// config and sent as given. Every URL must already be a URL.
+    /// config and sent as given. A media field holding a local path is
+    /// checked and uploaded first, as with the builders.
     pub async fn create(&self, request: impl Into<CreateTaskRequest>) -> Result<TaskHandle> {
-        let request = request.into();
-        let warnings = self.core.review(&request).map_err(Error::Validation)?;
-        let task = self.core.send_create(&request, &HeaderMap::new()).await?;
-        Ok(TaskHandle::created(
-            self.core.clone(),
-            task,
-            warnings,
-            Instant::now(),
-        ))
+        self.custom(request).send().await
     }
 
     /// Creates a task from a raw request without checking it locally: for a
@@ -231,17 +259,16 @@ impl Client {
         match source.into() {
             MediaSource::Url(url) => Ok(url),
             MediaSource::File(path) => {
-                let file =
-                    source::load(&path, MediaKind::Uploadable)
-                        .await
-                        .map_err(|problems| {
-                            Error::Validation(Violations(
-                                problems
-                                    .into_iter()
-                                    .map(|(rule, message)| Violation::new("file", rule, message))
-                                    .collect(),
-                            ))
-                        })?;
+                let file = source::load(&path, &source::UPLOADABLE)
+                    .await
+                    .map_err(|problems| {
+                        Error::Validation(Violations(
+                            problems
+                                .into_iter()
+                                .map(|(rule, message)| Violation::new("file", rule, message))
+                                .collect(),
+                        ))
+                    })?;
                 self.core.upload_file(&file).await
             }
         }

@@ -193,7 +193,9 @@ impl Core {
                 },
             )
             .await?;
-        Ok(response.data.task_ids)
+        // The reply is undocumented: no field of it is required, and an
+        // answer without ids means none are known to have been cancelled.
+        Ok(response.data.and_then(|d| d.task_ids).unwrap_or_default())
     }
 
     /// The account's name, id and remaining credit.

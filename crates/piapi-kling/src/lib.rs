@@ -103,7 +103,7 @@
 //!     .speed(1.2)
 //!     .send()
 //!     .await?;
-//! let dubbed = client.lip_sync_audio(video_task_id, "voice-over.wav").await?;
+//! let dubbed = client.lip_sync(video_task_id).audio("voice-over.wav").send().await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -196,8 +196,8 @@ pub mod guide {
 pub use piapi_kling_models as models;
 
 pub use builders::{
-    CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, Sound, TextToVideo, TryOn,
-    VideoBuilder,
+    BuildRequest, CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, RawRequest, Sound,
+    TaskBuilder, TextToVideo, TryOn,
 };
 pub use client::Client;
 pub use config::{
@@ -210,9 +210,7 @@ pub use lipsync::{LipSyncOutcome, LipSyncSpec};
 pub use piapi_kling_client::DEFAULT_MAX_RESPONSE_BYTES;
 pub use result::{Audio, Image, TaskResult, Video};
 pub use retry::RetryPolicy;
-pub use source::{
-    MAX_LIP_SYNC_AUDIO_BYTES, MAX_LIP_SYNC_AUDIO_SECS, MAX_UPLOAD_BYTES, MediaSource,
-};
+pub use source::{MAX_UPLOAD_BYTES, MediaSource};
 pub use wait::StatusStream;
 pub use wait_policy::WaitPolicy;
 

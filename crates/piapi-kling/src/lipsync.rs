@@ -1,9 +1,8 @@
 //! Lip-sync conveniences: one-call helpers and the video → lip-sync pipeline.
 
-use crate::builders::{LipSync, VideoBuilder, prepare_video};
+use crate::builders::{BuildRequest, LipSync, TaskBuilder};
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::handle::TaskHandle;
 use crate::result::TaskResult;
 use crate::source::MediaSource;
 
@@ -74,27 +73,6 @@ pub struct LipSyncOutcome {
 }
 
 impl Client {
-    /// Lip-syncs the video of task `video_task_id` with `text` spoken by the
-    /// Kling voice `voice`.
-    pub async fn lip_sync_text(
-        &self,
-        video_task_id: impl Into<String>,
-        text: impl Into<String>,
-        voice: impl Into<String>,
-    ) -> Result<TaskHandle> {
-        self.lip_sync(video_task_id).text(text, voice).send().await
-    }
-
-    /// Lip-syncs the video of task `video_task_id` with `audio` (a URL or a
-    /// local mp3/wav file, checked locally and uploaded).
-    pub async fn lip_sync_audio(
-        &self,
-        video_task_id: impl Into<String>,
-        audio: impl Into<MediaSource>,
-    ) -> Result<TaskHandle> {
-        self.lip_sync(video_task_id).audio(audio).send().await
-    }
-
     /// Creates a video, waits for it, lip-syncs it, and waits again.
     ///
     /// The lip-sync step is checked (text, speed, audio file) *before* the
@@ -114,9 +92,9 @@ impl Client {
     /// println!("{:?}", both.lip_sync.video_url());
     /// # Ok(()) }
     /// ```
-    pub async fn generate_and_lip_sync(
+    pub async fn generate_and_lip_sync<I: BuildRequest>(
         &self,
-        video: impl VideoBuilder,
+        video: TaskBuilder<I>,
         lip_sync: LipSyncSpec,
     ) -> Result<LipSyncOutcome> {
         lip_sync
@@ -124,7 +102,7 @@ impl Client {
             .prepare()
             .check()
             .await?;
-        let handle = prepare_video(video).send().await?;
+        let handle = video.send().await?;
         let video_task_id = handle.id().to_owned();
         let video = handle.wait().await.map_err(|source| Error::Pipeline {
             video_task_id: video_task_id.clone(),

@@ -7,16 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
+use piapi_kling_models::catalog::{MediaKind, MediaSpec};
 use piapi_kling_models::validation::Rule;
 
 use crate::audio;
 
 /// The most the upload API stores: 10 MB after decoding.
 pub const MAX_UPLOAD_BYTES: u64 = 10 * 1024 * 1024;
-/// Kling's limit for lip-sync audio: under 20 MB.
-pub const MAX_LIP_SYNC_AUDIO_BYTES: u64 = 20 * 1024 * 1024;
-/// Kling's limit for lip-sync audio: under 60 s.
-pub const MAX_LIP_SYNC_AUDIO_SECS: f64 = 60.0;
 
 /// A media input: a URL PiAPI can fetch, or a local file the SDK uploads.
 ///
@@ -32,6 +29,15 @@ pub enum MediaSource {
 }
 
 impl MediaSource {
+    /// The text a request field holds for this source: the URL, or the path
+    /// (which `send()` recognises as a local file, checks and uploads).
+    pub fn into_text(self) -> String {
+        match self {
+            MediaSource::Url(url) => url,
+            MediaSource::File(path) => path.to_string_lossy().into_owned(),
+        }
+    }
+
     /// Classifies `text`: http(s) URL or file path.
     pub fn parse(text: &str) -> MediaSource {
         let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
@@ -91,16 +97,15 @@ impl From<&reqwest::Url> for MediaSource {
     }
 }
 
-/// What a field expects, which decides the formats and limits of a file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum MediaKind {
-    /// jpg, jpeg, png, webp.
-    Image,
-    /// mp3, wav, flac, ogg (Kling's lip-sync list); only mp3 and wav upload.
-    LipSyncAudio,
-    /// Anything the upload API takes (`Client::upload`).
-    Uploadable,
-}
+/// What `Client::upload` takes: anything the upload API stores.
+pub(crate) static UPLOADABLE: MediaSpec = MediaSpec {
+    kind: MediaKind::Image,
+    extensions: &["jpg", "jpeg", "png", "webp", "mp4", "wav", "mp3"],
+    max_bytes: Some(MAX_UPLOAD_BYTES),
+    min_side: None,
+    max_seconds: None,
+    min_seconds: None,
+};
 
 /// A file format, told by extension and checked against the content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,16 +171,6 @@ impl Format {
     }
 }
 
-impl MediaKind {
-    fn formats(self) -> &'static [&'static str] {
-        match self {
-            MediaKind::Image => &["jpg", "jpeg", "png", "webp"],
-            MediaKind::LipSyncAudio => &["mp3", "wav", "flac", "ogg"],
-            MediaKind::Uploadable => &["jpg", "jpeg", "png", "webp", "mp4", "wav", "mp3"],
-        }
-    }
-}
-
 /// A local file that passed every check, read into memory for the upload.
 #[derive(Debug)]
 pub(crate) struct LocalFile {
@@ -190,7 +185,7 @@ pub(crate) type Problem = (Rule, String);
 
 /// Checks the file at `path` for a field of `kind` and reads it. Returns every
 /// problem found, so one `send()` reports them all.
-pub(crate) async fn load(path: &Path, kind: MediaKind) -> Result<LocalFile, Vec<Problem>> {
+pub(crate) async fn load(path: &Path, spec: &MediaSpec) -> Result<LocalFile, Vec<Problem>> {
     let shown = path.display();
     let meta = match tokio::fs::metadata(path).await {
         Ok(meta) if meta.is_file() => meta,
@@ -216,36 +211,39 @@ pub(crate) async fn load(path: &Path, kind: MediaKind) -> Result<LocalFile, Vec<
 
     let mut problems = Vec::new();
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    let allowed = kind.formats();
-    let format =
-        Format::from_extension(ext).filter(|_| allowed.iter().any(|a| a.eq_ignore_ascii_case(ext)));
+    let allowed = spec.extensions;
+    let listed = allowed.iter().any(|a| a.eq_ignore_ascii_case(ext));
+    let format = Format::from_extension(ext).filter(|_| listed);
     match format {
-        None => problems.push((
+        None if !listed => problems.push((
             Rule::Extension,
             format!("`{shown}` must be a {} file", allowed.join(", ")),
         )),
-        Some(f) if !f.uploadable() => problems.push((
+        Some(f) if f.uploadable() => {}
+        _ => problems.push((
             Rule::Extension,
             format!(
-                "`{shown}`: {} files are accepted by Kling but not by PiAPI's upload API (jpg, jpeg, png, webp, mp4, wav, mp3); convert it, or host it and pass its URL",
-                f.name()
+                "`{shown}`: .{ext} files are accepted by Kling but not by PiAPI's upload API (jpg, jpeg, png, webp, mp4, wav, mp3); convert it, or host it and pass its URL"
             ),
         )),
-        Some(_) => {}
     }
 
     let size = meta.len();
+    let limit = spec
+        .max_bytes
+        .unwrap_or(MAX_UPLOAD_BYTES)
+        .min(MAX_UPLOAD_BYTES);
     if size == 0 {
         problems.push((Rule::MinLength(1), format!("`{shown}` is empty")));
-    } else if size > MAX_UPLOAD_BYTES {
-        let lip_sync = if kind == MediaKind::LipSyncAudio && size < MAX_LIP_SYNC_AUDIO_BYTES {
-            " (Kling takes lip-sync audio up to 20 MB, but only from a URL: host it yourself)"
+    } else if size > limit {
+        let hosted = if spec.max_bytes.is_some_and(|max| size <= max) {
+            " (Kling takes larger files, but only from a URL: host it yourself)"
         } else {
             ""
         };
         problems.push((
-            Rule::Maximum(MAX_UPLOAD_BYTES as f64),
-            format!("`{shown}` is {size} bytes; PiAPI uploads at most {MAX_UPLOAD_BYTES} bytes (10 MB){lip_sync}"),
+            Rule::Maximum(limit as f64),
+            format!("`{shown}` is {size} bytes; at most {limit} bytes can be uploaded for this field{hosted}"),
         ));
         // Too big to be read for the content checks.
         return Err(problems);
@@ -269,21 +267,8 @@ pub(crate) async fn load(path: &Path, kind: MediaKind) -> Result<LocalFile, Vec<
                     format.name()
                 ),
             ));
-        } else if kind == MediaKind::LipSyncAudio {
-            let length = match format {
-                Format::Wav => audio::wav_duration(&bytes),
-                Format::Mp3 => audio::mp3_duration(&bytes),
-                _ => None,
-            };
-            if let Some(length) = length.filter(|d| d.as_secs_f64() >= MAX_LIP_SYNC_AUDIO_SECS) {
-                problems.push((
-                    Rule::Maximum(MAX_LIP_SYNC_AUDIO_SECS),
-                    format!(
-                        "`{shown}` is {:.1} s long; lip-sync audio must be shorter than 60 s",
-                        length.as_secs_f64()
-                    ),
-                ));
-            }
+        } else {
+            problems.extend(content_limits(&shown.to_string(), format, &bytes, spec));
         }
     }
 
@@ -295,6 +280,77 @@ pub(crate) async fn load(path: &Path, kind: MediaKind) -> Result<LocalFile, Vec<
         upload_name: upload_name(path, ext),
         bytes,
     })
+}
+
+/// The limits of `spec` that the content tells: an audio clip's length, an
+/// image's shortest side. What cannot be read locally is left to PiAPI.
+fn content_limits(shown: &str, format: Format, bytes: &[u8], spec: &MediaSpec) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if spec.kind == MediaKind::Audio {
+        let length = match format {
+            Format::Wav => audio::wav_duration(bytes),
+            Format::Mp3 => audio::mp3_duration(bytes),
+            _ => None,
+        };
+        if let Some(secs) = length.map(|d| d.as_secs_f64()) {
+            if let Some(max) = spec.max_seconds.filter(|max| secs >= *max) {
+                problems.push((
+                    Rule::Maximum(max),
+                    format!(
+                        "`{shown}` is {secs:.1} s long; this field takes audio shorter than {max} s"
+                    ),
+                ));
+            }
+            if let Some(min) = spec.min_seconds.filter(|min| secs < *min) {
+                problems.push((
+                    Rule::Minimum(min),
+                    format!(
+                        "`{shown}` is {secs:.1} s long; this field takes audio of at least {min} s"
+                    ),
+                ));
+            }
+        }
+    }
+    if let (Some(min), Some((w, h))) = (spec.min_side, image_size(format, bytes))
+        && w.min(h) < min
+    {
+        problems.push((
+            Rule::Minimum(f64::from(min)),
+            format!("`{shown}` is {w}×{h} px; each side must be at least {min} px"),
+        ));
+    }
+    problems
+}
+
+/// Width and height of a PNG or JPEG, from its header.
+fn image_size(format: Format, b: &[u8]) -> Option<(u32, u32)> {
+    let be32 = |i: usize| Some(u32::from_be_bytes(b.get(i..i + 4)?.try_into().ok()?));
+    let be16 = |i: usize| {
+        Some(u32::from(u16::from_be_bytes(
+            b.get(i..i + 2)?.try_into().ok()?,
+        )))
+    };
+    match format {
+        // IHDR is the first chunk: width and height at bytes 16 and 20.
+        Format::Png => Some((be32(16)?, be32(20)?)),
+        Format::Jpeg => {
+            // Walk the markers to the first start-of-frame.
+            let mut i = 2;
+            while i + 9 < b.len() {
+                if b[i] != 0xff {
+                    return None;
+                }
+                let marker = b[i + 1];
+                let length = be16(i + 2)? as usize;
+                if matches!(marker, 0xc0..=0xcf) && !matches!(marker, 0xc4 | 0xc8 | 0xcc) {
+                    return Some((be16(i + 7)?, be16(i + 5)?));
+                }
+                i += 2 + length;
+            }
+            None
+        }
+        _ => None,
+    }
 }
 
 /// A name the upload API accepts: the file's stem reduced to safe characters

@@ -9,10 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{builder_for, client_for, sim_builder, start_sim};
-use piapi_kling::models::{
-    AiTryOnInput, EffectsInput, ExtendVideoInput, LipSyncInput, SoundInput, TaskStatus,
-    VideoGenerationInput,
-};
+use piapi_kling::models::TaskStatus;
 use piapi_kling::{CreateTaskRequest, Error, Severity};
 use piapi_kling_sim::Faults;
 use serde_json::{Value, json};
@@ -53,7 +50,7 @@ fn bodies(origin: &str) -> Vec<(&'static str, Value)> {
                 "image_tail_url": IMG, "elements": [{"image_url": IMG, "future_weight": 0.3}],
                 "camera_control": {"type": "simple", "config": {"horizontal": 0, "vertical": 0,
                     "pan": 5, "tilt": 0, "roll": 0, "zoom": 0}},
-                "enable_audio": true
+                "native_voice": true
             }),
         ),
         (
@@ -62,7 +59,7 @@ fn bodies(origin: &str) -> Vec<(&'static str, Value)> {
                 "image_url": IMG, "mode": "pro",
                 "motion_brush": {"mask_url": IMG, "static_masks": [{"points": []}],
                     "dynamic_masks": [{"points": [{"x": 1, "y": 2}]}], "brush_strength": 2},
-                "prefer_multi_shots": false
+                "auto_cut": false
             }),
         ),
         (
@@ -70,9 +67,50 @@ fn bodies(origin: &str) -> Vec<(&'static str, Value)> {
             json!({"origin_task_id": origin, "prompt": "and then"}),
         ),
         (
+            "video_generation",
+            json!({
+                "version": "3.0", "enable_audio": true, "prefer_multi_shots": true,
+                "multi_shots": [{"prompt": "a door opens", "duration": 3, "camera": "dolly"},
+                                {"prompt": "a cat walks in", "duration": 2}],
+                "images": [IMG], "resolution": "1080p", "aspect_ratio": "9:16", "shot_mode": 1
+            }),
+        ),
+        (
+            "video_generation",
+            json!({"prompt": "turbo", "version": "2.5-turbo", "duration": 5, "aspect_ratio": "16:9",
+                   "start_image_url": IMG, "end_image_url": IMG, "seed": 3}),
+        ),
+        (
             "lip_sync",
             json!({"origin_task_id": origin, "tts_text": "hi", "tts_timbre": "Rock",
-                            "tts_speed": 1.2, "video_url": ""}),
+                            "tts_speed": 1.2}),
+        ),
+        (
+            "lip_sync",
+            json!({"video_url": "https://example.com/v.mp4", "tts_text": "hi", "emotion": "calm"}),
+        ),
+        (
+            "omni_video_generation",
+            json!({"version": "3.0", "prompt": "a harbour", "resolution": "720p", "duration": 3,
+                   "aspect_ratio": "16:9", "enable_audio": false,
+                   "multi_shots": [{"prompt": "boats", "duration": 3}], "images": [IMG],
+                   "video": "https://example.com/ref.mp4", "keep_original_audio": true,
+                   "reference_strength": 0.4}),
+        ),
+        (
+            "motion_control",
+            json!({"image_url": IMG, "video_url": "https://example.com/dance.mp4",
+                   "motion_direction": "video", "keep_original_sound": true, "mode": "std",
+                   "version": "2.6", "smoothing": 1}),
+        ),
+        (
+            "motion_control",
+            json!({"image_url": IMG, "preset_motion": "Heart Gesture Dance", "version": "3.0"}),
+        ),
+        (
+            "avatar",
+            json!({"image_url": IMG, "local_dubbing_url": "https://example.com/a.mp3",
+                   "prompt": "smiles", "mode": "pro", "batch_size": 1, "fps": 48}),
         ),
         (
             "lip_sync",
@@ -131,20 +169,16 @@ async fn every_field_and_every_extra_reaches_the_simulator() {
             .or_default()
             .extend(input.as_object().unwrap().keys().cloned());
     }
-    // A field added to the spec must be added to the bodies above.
-    let fields: [(&str, &[&str]); 6] = [
-        ("video_generation", VideoGenerationInput::FIELDS),
-        ("extend_video", ExtendVideoInput::FIELDS),
-        ("lip_sync", LipSyncInput::FIELDS),
-        ("effects", EffectsInput::FIELDS),
-        ("ai_try_on", AiTryOnInput::FIELDS),
-        ("sound", SoundInput::FIELDS),
-    ];
-    for (task_type, fields) in fields {
-        for field in fields {
+    // A task type or a field added to the spec must be added to the bodies above.
+    for info in piapi_kling::models::catalog::TASK_TYPES {
+        for field in info.input {
             assert!(
-                covered[task_type].contains(*field),
-                "{task_type}.{field} is never sent by this test"
+                covered
+                    .get(info.task_type)
+                    .is_some_and(|sent| sent.contains(field.name)),
+                "{}.{} is never sent by this test",
+                info.task_type,
+                field.name
             );
         }
     }
@@ -156,14 +190,14 @@ async fn builder_extras_are_sent_and_known_names_are_refused() {
     let client = client_for(&sim);
     let handle = client
         .text_to_video("a fox")
-        .extra("enable_audio", true)
-        .extra("multi_shots", json!([{"prompt": "a", "duration": 3}]))
+        .extra("native_voice", true)
+        .extra("storyboard", json!([{"prompt": "a", "duration": 3}]))
         .send()
         .await
         .unwrap();
     let echo = sim.task(handle.id()).unwrap().input;
-    assert_eq!(echo["enable_audio"], true);
-    assert_eq!(echo["multi_shots"][0]["duration"], 3);
+    assert_eq!(echo["native_voice"], true);
+    assert_eq!(echo["storyboard"][0]["duration"], 3);
 
     let before = sim.count_requests("POST", "/api/v1/task");
     let err = client
@@ -193,8 +227,8 @@ async fn open_enum_values_are_sent_with_warnings_unless_strict() {
     let client = client_for(&sim);
     let handle = client
         .text_to_video("a fox")
-        .version("3.0")
-        .duration(15)
+        .version("4.0")
+        .duration(20)
         .element("https://example.com/e.png")
         .send()
         .await
@@ -215,7 +249,7 @@ async fn open_enum_values_are_sent_with_warnings_unless_strict() {
     let echo = sim.task(handle.id()).unwrap().input;
     assert_eq!(
         (echo["version"].clone(), echo["duration"].clone()),
-        (json!("3.0"), json!(15))
+        (json!("4.0"), json!(20))
     );
 
     // A documented rule still refuses a listed value that breaks it.
@@ -232,7 +266,7 @@ async fn open_enum_values_are_sent_with_warnings_unless_strict() {
     let strict = builder_for(&sim).strict(true).build().unwrap();
     let err = strict
         .text_to_video("a fox")
-        .version("3.0")
+        .version("4.0")
         .send()
         .await
         .unwrap_err();
@@ -267,7 +301,7 @@ async fn an_unknown_task_type_is_created_waited_for_and_read() {
         .unwrap();
     let client = client_for(&sim);
     let request: CreateTaskRequest = serde_json::from_value(json!({
-        "model": "kling", "task_type": "avatar",
+        "model": "kling", "task_type": "kling_hologram",
         "input": {"image_url": IMG, "local_dubbing_url": "https://example.com/hi.mp3", "mode": "std"},
         "config": {"service_mode": "public"}
     }))
@@ -277,7 +311,7 @@ async fn an_unknown_task_type_is_created_waited_for_and_read() {
     assert_eq!(handle.warnings().len(), 1, "{:?}", handle.warnings());
     assert_eq!(handle.warnings()[0].path, "task_type");
     let result = handle.wait().await.unwrap();
-    assert_eq!(result.task.task_type.as_str(), "avatar");
+    assert_eq!(result.task.task_type.as_str(), "kling_hologram");
     assert!(!result.task.task_type.is_known());
     assert_eq!(result.task.status, TaskStatus::Completed);
     assert!(result.video_url().is_some());
@@ -288,7 +322,7 @@ async fn an_unknown_task_type_is_created_waited_for_and_read() {
 
     // The envelope is still checked: a bad webhook URL is refused locally.
     let bad: CreateTaskRequest = serde_json::from_value(json!({
-        "model": "kling", "task_type": "avatar", "input": {},
+        "model": "kling", "task_type": "kling_hologram", "input": {},
         "config": {"webhook_config": {"endpoint": "not a url"}}
     }))
     .unwrap();
@@ -314,7 +348,7 @@ async fn a_newer_response_shape_keeps_its_video_and_every_field() {
     let client = client_for(&sim);
     let handle = client.text_to_video("a fox").send().await.unwrap();
     let result = handle.wait().await.unwrap();
-    assert_eq!(result.task.task_type.as_str(), "omni_video_generation");
+    assert_eq!(result.task.task_type.as_str(), "kling_hologram");
     let url = result
         .video_url()
         .expect("the video in output.video is found");

@@ -178,9 +178,9 @@ mod tests {
     #[test]
     fn newer_values_task_types_and_fields_are_kept_with_warnings() {
         let text = concat!(
-            r#"{"model":"kling","task_type":"video_generation","input":{"prompt":"p","aspect_ratio":"4:3","version":"3.0","duration":15,"enable_audio":true}}"#,
+            r#"{"model":"kling","task_type":"video_generation","input":{"prompt":"p","aspect_ratio":"4:3","version":"4.0","duration":20,"native_voice":true}}"#,
             "\n",
-            r#"{"model":"kling","task_type":"avatar","input":{"image_url":"https://e.com/a.png"},"config":{"service_mode":"public"}}"#,
+            r#"{"model":"kling","task_type":"kling_hologram","input":{"image_url":"https://e.com/a.png"},"config":{"service_mode":"public"}}"#,
             "\n"
         );
         let parsed = parse(text);
@@ -188,10 +188,10 @@ mod tests {
         let first = &parsed.lines[0];
         assert_eq!(first.warnings.len(), 3, "{:?}", first.warnings);
         let sent = serde_json::to_value(&first.request).unwrap();
-        assert_eq!(sent["input"]["enable_audio"], true);
-        assert_eq!(sent["input"]["duration"], 15);
+        assert_eq!(sent["input"]["native_voice"], true);
+        assert_eq!(sent["input"]["duration"], 20);
         let second = &parsed.lines[1];
-        assert_eq!(second.request.task_type(), "avatar");
+        assert_eq!(second.request.task_type(), "kling_hologram");
         assert_eq!(second.warnings.len(), 1, "{:?}", second.warnings);
         assert_eq!(
             serde_json::to_value(&second.request).unwrap()["input"]["image_url"],

@@ -10,11 +10,16 @@ use crate::output::dollars;
 pub async fn run(ctx: &Ctx) -> Result<(), CliError> {
     let info = ctx.client()?.account_info().await?;
     ctx.out.object(&json!({ "account": info }));
-    ctx.out.line(format!("account {}", info.account_id));
-    if let Some(name) = &info.account_name {
+    if let Some(id) = info.account_id_text() {
+        ctx.out.line(format!("account {id}"));
+    }
+    if let Some(name) = info.display_name() {
         ctx.out.line(format!("name    {name}"));
     }
-    let credit = match (info.credits, info.equivalent_in_usd) {
+    if let Some(plan) = info.plan.as_deref().filter(|p| !p.is_empty()) {
+        ctx.out.line(format!("plan    {plan}"));
+    }
+    let credit = match (info.credits, info.balance_usd()) {
         (Some(units), _) => Some(dollars(units)),
         (None, Some(usd)) => Some(format!("${usd:.2}")),
         (None, None) => None,

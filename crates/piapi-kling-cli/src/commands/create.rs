@@ -1,81 +1,83 @@
-//! The seven create subcommands: flags onto the SDK's builders, then the
-//! shared ending (print the id at once, optionally wait and download).
+//! The create subcommands: the named ones (flags onto the SDK's builders)
+//! and `kling create TASK_TYPE` (flags made from the spec), then the shared
+//! ending (print the id at once, optionally wait and download).
 
 use std::io::IsTerminal;
 
-use piapi_kling::TaskHandle;
-use piapi_kling::models::{CameraConfig, CameraControl, CreateTaskRequest};
+use piapi_kling::models::{CameraConfig, CameraControl, CreateTaskRequest, VideoGenerationInput};
+use piapi_kling::{BuildRequest, TaskBuilder, TaskHandle};
 
 use super::{Ctx, follow};
 use crate::cli::{
-    EffectArgs, ExtendArgs, ImageToVideoArgs, LipSyncArgs, RawCreateArgs, SoundArgs, TaskOpts,
-    TryOnArgs, VideoArgs, VideoSettings,
+    EffectArgs, ExtendArgs, ImageToVideoArgs, LipSyncArgs, SoundArgs, TaskOpts, TryOnArgs,
+    VideoArgs, VideoSettings,
 };
 use crate::exit::CliError;
+use crate::spec_flags::CreateCommand;
 
-/// Applies the options every builder has (webhook, service mode, headers).
-macro_rules! task_options {
-    ($builder:expr, $opts:expr, $webhook:expr) => {{
-        let mut builder = $builder;
-        if let Some((endpoint, secret)) = $webhook {
-            builder = builder.webhook(endpoint, secret);
-        }
-        if let Some(mode) = &$opts.service_mode {
-            builder = builder.service_mode(mode.clone());
-        }
-        for (name, value) in &$opts.headers {
-            builder = builder.header(name.clone(), value.clone());
-        }
-        builder
-    }};
+/// Applies the options every builder has (webhook, service mode, headers)
+/// and sends it.
+async fn send<I: BuildRequest>(
+    builder: TaskBuilder<I>,
+    opts: &TaskOpts,
+) -> Result<TaskHandle, CliError> {
+    let mut builder = builder;
+    if let Some((endpoint, secret)) = webhook(opts)? {
+        builder = builder.webhook(endpoint, secret);
+    }
+    if let Some(mode) = &opts.service_mode {
+        builder = builder.service_mode(mode.clone());
+    }
+    for (name, value) in &opts.headers {
+        builder = builder.header(name.clone(), value.clone());
+    }
+    Ok(builder.send().await?)
 }
 
-/// Applies the settings both video builders have.
-macro_rules! video_settings {
-    ($builder:expr, $settings:expr) => {{
-        let settings: &VideoSettings = $settings;
-        let mut builder = $builder;
-        if let Some(text) = &settings.negative_prompt {
-            builder = builder.negative_prompt(text);
-        }
-        if let Some(duration) = &settings.duration {
-            builder = builder.duration(*duration);
-        }
-        if let Some(ratio) = &settings.aspect_ratio {
-            builder = builder.aspect_ratio(ratio.clone());
-        }
-        if let Some(mode) = &settings.mode {
-            builder = builder.mode(mode.clone());
-        }
-        if let Some(version) = &settings.version {
-            builder = builder.version(version.clone());
-        }
-        if let Some(scale) = settings.cfg_scale {
-            builder = builder.cfg_scale(scale);
-        }
-        if let Some(camera) = camera(settings) {
-            builder = builder.camera_control(camera);
-        }
-        for element in &settings.element {
-            builder = builder.element(element.as_str());
-        }
-        builder
-    }};
+/// Applies the settings both video subcommands have.
+fn video_settings(
+    builder: TaskBuilder<VideoGenerationInput>,
+    settings: &VideoSettings,
+) -> TaskBuilder<VideoGenerationInput> {
+    let mut builder = builder;
+    if let Some(text) = &settings.negative_prompt {
+        builder = builder.negative_prompt(text);
+    }
+    if let Some(duration) = &settings.duration {
+        builder = builder.duration(*duration);
+    }
+    if let Some(ratio) = &settings.aspect_ratio {
+        builder = builder.aspect_ratio(ratio.clone());
+    }
+    if let Some(mode) = &settings.mode {
+        builder = builder.mode(mode.clone());
+    }
+    if let Some(version) = &settings.version {
+        builder = builder.version(version.clone());
+    }
+    if let Some(scale) = settings.cfg_scale {
+        builder = builder.cfg_scale(scale);
+    }
+    if let Some(camera) = camera(settings) {
+        builder = builder.camera_control(camera);
+    }
+    for element in &settings.element {
+        builder = builder.element(element.as_str());
+    }
+    builder
 }
 
 /// `kling video`.
 pub async fn video(ctx: &Ctx, args: VideoArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let webhook = webhook(&args.task)?;
-    let builder = video_settings!(client.text_to_video(&args.prompt), &args.settings);
-    let handle = task_options!(builder, args.task, webhook).send().await?;
+    let builder = video_settings(client.text_to_video(&args.prompt), &args.settings);
+    let handle = send(builder, &args.task).await?;
     finish(ctx, handle, &args.task).await
 }
 
 /// `kling image-to-video`.
 pub async fn image_to_video(ctx: &Ctx, args: ImageToVideoArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let webhook = webhook(&args.task)?;
     let mut builder = client.image_to_video(args.image.as_str());
     if let Some(prompt) = &args.prompt {
         builder = builder.prompt(prompt);
@@ -83,25 +85,28 @@ pub async fn image_to_video(ctx: &Ctx, args: ImageToVideoArgs) -> Result<(), Cli
     if let Some(tail) = &args.tail_frame {
         builder = builder.tail_frame(tail.as_str());
     }
-    let builder = video_settings!(builder, &args.settings);
-    let handle = task_options!(builder, args.task, webhook).send().await?;
+    if let Some(mask) = &args.motion_mask {
+        builder = builder.brush(
+            mask.as_str(),
+            args.static_mask.clone(),
+            args.dynamic_mask.clone(),
+        );
+    }
+    let builder = video_settings(builder, &args.settings);
+    let handle = send(builder, &args.task).await?;
     finish(ctx, handle, &args.task).await
 }
 
 /// `kling extend`.
 pub async fn extend(ctx: &Ctx, args: ExtendArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let webhook = webhook(&args.task)?;
-    let handle = task_options!(client.extend(&args.task_id), args.task, webhook)
-        .send()
-        .await?;
+    let handle = send(client.extend(&args.task_id), &args.task).await?;
     finish(ctx, handle, &args.task).await
 }
 
 /// `kling lip-sync`.
 pub async fn lip_sync(ctx: &Ctx, args: LipSyncArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let webhook = webhook(&args.task)?;
     let mut builder = client.lip_sync(&args.task_id);
     if let (Some(text), Some(voice)) = (&args.text, &args.voice) {
         builder = builder.text(text, voice);
@@ -113,14 +118,13 @@ pub async fn lip_sync(ctx: &Ctx, args: LipSyncArgs) -> Result<(), CliError> {
         builder = builder.audio(audio.as_str());
     }
     // Neither --text nor --audio is left to the SDK, which names the rule.
-    let handle = task_options!(builder, args.task, webhook).send().await?;
+    let handle = send(builder, &args.task).await?;
     finish(ctx, handle, &args.task).await
 }
 
 /// `kling effect`.
 pub async fn effect(ctx: &Ctx, args: EffectArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let webhook = webhook(&args.task)?;
     let mut builder = client.effect(args.image.as_str(), args.effect.clone());
     if let Some(prompt) = &args.prompt {
         builder = builder.prompt(prompt);
@@ -128,14 +132,13 @@ pub async fn effect(ctx: &Ctx, args: EffectArgs) -> Result<(), CliError> {
     if args.professional {
         builder = builder.professional(true);
     }
-    let handle = task_options!(builder, args.task, webhook).send().await?;
+    let handle = send(builder, &args.task).await?;
     finish(ctx, handle, &args.task).await
 }
 
 /// `kling try-on`.
 pub async fn try_on(ctx: &Ctx, args: TryOnArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let webhook = webhook(&args.task)?;
     let mut builder = client.try_on(args.model_image.as_str());
     if let Some(dress) = &args.dress {
         builder = builder.dress(dress.as_str());
@@ -149,14 +152,13 @@ pub async fn try_on(ctx: &Ctx, args: TryOnArgs) -> Result<(), CliError> {
     if let Some(n) = args.batch_size {
         builder = builder.batch_size(n);
     }
-    let handle = task_options!(builder, args.task, webhook).send().await?;
+    let handle = send(builder, &args.task).await?;
     finish(ctx, handle, &args.task).await
 }
 
 /// `kling sound`.
 pub async fn sound(ctx: &Ctx, args: SoundArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let webhook = webhook(&args.task)?;
     let mut builder = client.sound();
     if let Some(prompt) = &args.prompt {
         builder = builder.prompt(prompt);
@@ -167,15 +169,20 @@ pub async fn sound(ctx: &Ctx, args: SoundArgs) -> Result<(), CliError> {
     if let Some(duration) = &args.duration {
         builder = builder.duration(*duration);
     }
-    let handle = task_options!(builder, args.task, webhook).send().await?;
+    let handle = send(builder, &args.task).await?;
     finish(ctx, handle, &args.task).await
 }
 
-/// `kling create TASK_TYPE --input JSON --set input.NAME=VALUE`: any task
-/// type; what the spec knows is checked, the rest sent as given.
-pub async fn raw(ctx: &Ctx, args: RawCreateArgs) -> Result<(), CliError> {
-    let client = ctx.client()?;
-    let webhook = webhook(&args.task)?;
+/// `kling create TASK_TYPE [--FIELD VALUE]… [--input JSON] [--set input.NAME=VALUE]…`:
+/// any task type; its input from `--input`, then the field flags, then
+/// `--set`. What the spec knows is checked, the rest sent as given; a media
+/// field holding a local path is checked and uploaded by the SDK.
+pub async fn create(ctx: &Ctx, command: CreateCommand) -> Result<(), CliError> {
+    let CreateCommand {
+        task_type,
+        args,
+        fields,
+    } = command;
     let mut input = match read_input(&args.input)? {
         serde_json::Value::Object(map) => map,
         other => {
@@ -184,18 +191,16 @@ pub async fn raw(ctx: &Ctx, args: RawCreateArgs) -> Result<(), CliError> {
             )));
         }
     };
-    for (name, value) in args.sets {
-        input.insert(name, value);
-    }
+    input.extend(fields);
+    input.extend(args.sets);
     let body = serde_json::json!({
         "model": args.model,
-        "task_type": args.task_type,
+        "task_type": task_type,
         "input": input,
     });
     let request: CreateTaskRequest = serde_json::from_value(body)
-        .map_err(|e| CliError::invalid(format!("not a valid {} request: {e}", args.task_type)))?;
-    let builder = client.custom(request);
-    let handle = task_options!(builder, args.task, webhook).send().await?;
+        .map_err(|e| CliError::invalid(format!("not a valid {task_type} request: {e}")))?;
+    let handle = send(ctx.client()?.custom(request), &args.task).await?;
     finish(ctx, handle, &args.task).await
 }
 

@@ -103,7 +103,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<(), CliError> {
         Command::Effect(args) => create::effect(&ctx, args).await,
         Command::TryOn(args) => create::try_on(&ctx, args).await,
         Command::Sound(args) => create::sound(&ctx, args).await,
-        Command::Create(args) => create::raw(&ctx, args).await,
+        Command::Create(args) => create::create(&ctx, args.create).await,
         Command::Get(args) => task::get(&ctx, args).await,
         Command::Cancel(args) => task::cancel(&ctx, args).await,
         Command::CancelAll(args) => task::cancel_all(&ctx, args).await,

@@ -46,6 +46,7 @@ pub(super) async fn create(
         state.settings.accept_unknown_task_types,
     )?;
     request.validate().map_err(|v| v.to_string())?;
+    request::check_media(&request)?;
     let now = Instant::now();
     let origin = match request.origin_task_id() {
         Some(id) => Some(state.origin(id, now)?),
@@ -147,7 +148,10 @@ pub(super) async fn cancel_many(
         _ => Vec::new(),
     };
     tracing::info!(count = task_ids.len(), "tasks canceled in batch");
-    let body = CancelTasksResponse::new(200, CancelTasksData::new(task_ids), "success");
+    let body = CancelTasksResponse::default()
+        .with_code(200)
+        .with_data(CancelTasksData::default().with_task_ids(task_ids))
+        .with_message("success");
     Ok(wire::json(StatusCode::OK, &wire::to_value(&body)))
 }
 
