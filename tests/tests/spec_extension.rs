@@ -55,12 +55,7 @@ fn insert_after(spec: &str, after: &str, anchor: &str, text: &str) -> String {
 
 /// The spec edits a maintainer makes: a new task type and a new field.
 fn extend_spec(spec: &str) -> String {
-    let spec = insert_after(
-        spec,
-        "    TaskType:\n",
-        "enum: [",
-        "\"hologram\", ",
-    );
+    let spec = insert_after(spec, "    TaskType:\n", "enum: [", "\"hologram\", ");
     let spec = insert_after(
         &spec,
         "    SoundInput:\n",
@@ -271,7 +266,15 @@ tokio.workspace = true
     std::fs::write(ws.join("probe/src/main.rs"), PROBE).unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run(Command::new(&cargo)
-        .args(["build", "--offline", "--quiet", "-p", "probe", "-p", "piapi-kling-cli"])
+        .args([
+            "build",
+            "--offline",
+            "--quiet",
+            "-p",
+            "probe",
+            "-p",
+            "piapi-kling-cli",
+        ])
         .arg("--manifest-path")
         .arg(ws.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target));
@@ -279,7 +282,11 @@ tokio.workspace = true
     // 4. Run it.
     let scratch = ws.join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
-    let bin = |name: &str| target.join("debug").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let bin = |name: &str| {
+        target
+            .join("debug")
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    };
     let out = run(Command::new(bin("probe")).arg(bin("kling")).arg(&scratch));
     assert!(out.contains("probe: ok"), "{out}");
 }

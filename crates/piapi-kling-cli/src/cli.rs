@@ -8,8 +8,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 use piapi_kling::models::{
-    AspectRatio, CameraType, CancelModel, Effect, Mode, MotionMask, MotionPoint, ServiceMode,
-    Version, VideoDuration,
+    AspectRatio, CameraType, CancelModel, Effect, Mode, MotionDirection, MotionMask, MotionPoint,
+    OmniVersion, Resolution, ServiceMode, Shot, Version, VideoDuration,
 };
 use reqwest::header::{HeaderName, HeaderValue};
 
@@ -123,6 +123,16 @@ pub enum Command {
     TryOn(TryOnArgs),
     /// Kling Sound: audio from a prompt and/or for a finished video.
     Sound(SoundArgs),
+    /// Kling omni (3.0 or o1): a video from a prompt, reference images and a
+    /// reference video.
+    Omni(OmniArgs),
+    /// Motion control: the character of an image moves like a reference
+    /// video or a named preset.
+    Motion(MotionArgs),
+    /// Avatar: a portrait speaks the given audio.
+    Avatar(AvatarArgs),
+    /// Kling Turbo (model kling-turbo, version 2.5-turbo).
+    Turbo(TurboArgs),
     /// Any task type, with its input as JSON: for a task type or field newer
     /// than this release (sent as given, with a warning), or any known one.
     Create(CreateArgs),
@@ -213,6 +223,20 @@ pub struct VideoSettings {
     /// What the video must not show.
     #[arg(long, value_name = "TEXT")]
     pub negative_prompt: Option<String>,
+    /// Native audio (Kling 2.6 and 3.0).
+    #[arg(long)]
+    pub audio: bool,
+    /// A shot of a multi-shot video (Kling 3.0), repeatable, e.g. --shot
+    /// "3s:a door opens": its length in seconds and what it shows.
+    #[arg(long = "shot", value_name = "SECONDS:TEXT", value_parser = parse_shot)]
+    pub shots: Vec<Shot>,
+    /// Output resolution, where the version takes one (720p, 1080p).
+    #[arg(long, value_name = "RESOLUTION", value_parser = known::<Resolution>(Resolution::VALUES, Resolution::OPEN))]
+    pub resolution: Option<Resolution>,
+    /// A reference image the prompt names as @image_1, @image_2… (repeatable):
+    /// a URL or a local file.
+    #[arg(long = "reference-image", value_name = "IMAGE")]
+    pub images: Vec<String>,
     /// Video length in seconds.
     #[arg(long, value_name = "SECONDS", value_parser = known::<VideoDuration>(VideoDuration::VALUES, VideoDuration::OPEN))]
     pub duration: Option<VideoDuration>,
@@ -287,8 +311,9 @@ pub struct VideoSettings {
 /// `kling video`.
 #[derive(Debug, Args)]
 pub struct VideoArgs {
-    /// What the video shows.
-    pub prompt: String,
+    /// What the video shows (optional with --shot, which sends Kling 3.0
+    /// multi-shot unless --version says otherwise).
+    pub prompt: Option<String>,
     /// The video's settings.
     #[command(flatten)]
     pub settings: VideoSettings,
@@ -419,6 +444,114 @@ pub struct SoundArgs {
     /// Length in seconds.
     #[arg(long, value_name = "SECONDS", value_parser = known::<VideoDuration>(VideoDuration::VALUES, VideoDuration::OPEN))]
     pub duration: Option<VideoDuration>,
+    /// What to do once the task exists.
+    #[command(flatten)]
+    pub task: TaskOpts,
+}
+
+/// `kling omni`.
+#[derive(Debug, Args)]
+pub struct OmniArgs {
+    /// What the video shows; name reference images as @image_1, @image_2…
+    pub prompt: Option<String>,
+    /// 3.0 (default) or o1.
+    #[arg(long, value_name = "VERSION", value_parser = known::<OmniVersion>(OmniVersion::VALUES, OmniVersion::OPEN))]
+    pub version: Option<OmniVersion>,
+    /// 720p or 1080p.
+    #[arg(long, value_name = "RESOLUTION", value_parser = known::<Resolution>(Resolution::VALUES, Resolution::OPEN))]
+    pub resolution: Option<Resolution>,
+    /// Length in seconds (3 to 15 on 3.0; 5 or 10 on o1).
+    #[arg(long, value_name = "SECONDS", value_parser = known::<VideoDuration>(VideoDuration::VALUES, VideoDuration::OPEN))]
+    pub duration: Option<VideoDuration>,
+    /// Aspect ratio.
+    #[arg(long, value_name = "RATIO", value_parser = known::<AspectRatio>(AspectRatio::VALUES, AspectRatio::OPEN))]
+    pub aspect_ratio: Option<AspectRatio>,
+    /// Native audio (3.0).
+    #[arg(long)]
+    pub audio: bool,
+    /// A reference image (repeatable): a URL or a local file.
+    #[arg(long = "reference-image", value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// The reference video: a URL or a local file.
+    #[arg(long, value_name = "VIDEO")]
+    pub video: Option<String>,
+    /// Keep the reference video's sound.
+    #[arg(long)]
+    pub keep_audio: bool,
+    /// A shot (3.0), repeatable, e.g. --shot "3s:a door opens".
+    #[arg(long = "shot", value_name = "SECONDS:TEXT", value_parser = parse_shot)]
+    pub shots: Vec<Shot>,
+    /// What to do once the task exists.
+    #[command(flatten)]
+    pub task: TaskOpts,
+}
+
+/// `kling motion`.
+#[derive(Debug, Args)]
+pub struct MotionArgs {
+    /// The character: a URL or a local image.
+    pub image: String,
+    /// A named motion preset, e.g. "Heart Gesture Dance".
+    #[arg(long, value_name = "NAME", conflicts_with = "video")]
+    pub preset: Option<String>,
+    /// The motion reference video: a URL or a local file.
+    #[arg(long, value_name = "VIDEO")]
+    pub video: Option<String>,
+    /// Which orientation the character follows: video or image.
+    #[arg(long, value_name = "FROM", value_parser = known::<MotionDirection>(MotionDirection::VALUES, MotionDirection::OPEN))]
+    pub direction: Option<MotionDirection>,
+    /// Keep the reference video's sound.
+    #[arg(long)]
+    pub keep_sound: bool,
+    /// Quality: std or pro.
+    #[arg(long, value_name = "MODE", value_parser = known::<Mode>(Mode::VALUES, Mode::OPEN))]
+    pub mode: Option<Mode>,
+    /// Kling version (2.6 or 3.0).
+    #[arg(long, value_name = "VERSION", value_parser = known::<Version>(Version::VALUES, Version::OPEN))]
+    pub version: Option<Version>,
+    /// What to do once the task exists.
+    #[command(flatten)]
+    pub task: TaskOpts,
+}
+
+/// `kling avatar`.
+#[derive(Debug, Args)]
+pub struct AvatarArgs {
+    /// The portrait: a URL or a local image.
+    pub image: String,
+    /// The speech: a URL or a local audio file.
+    pub audio: String,
+    /// How the avatar looks and moves.
+    #[arg(long, value_name = "TEXT")]
+    pub prompt: Option<String>,
+    /// Quality: std or pro.
+    #[arg(long, value_name = "MODE", value_parser = known::<Mode>(Mode::VALUES, Mode::OPEN))]
+    pub mode: Option<Mode>,
+    /// What to do once the task exists.
+    #[command(flatten)]
+    pub task: TaskOpts,
+}
+
+/// `kling turbo`.
+#[derive(Debug, Args)]
+pub struct TurboArgs {
+    /// What the video shows.
+    pub prompt: String,
+    /// The first frame: a URL or a local image.
+    #[arg(long, value_name = "IMAGE")]
+    pub start_frame: Option<String>,
+    /// The last frame: a URL or a local image.
+    #[arg(long, value_name = "IMAGE", requires = "start_frame")]
+    pub end_frame: Option<String>,
+    /// Length in seconds (5 or 10).
+    #[arg(long, value_name = "SECONDS", value_parser = known::<VideoDuration>(VideoDuration::VALUES, VideoDuration::OPEN))]
+    pub duration: Option<VideoDuration>,
+    /// Aspect ratio (16:9 unless set).
+    #[arg(long, value_name = "RATIO", value_parser = known::<AspectRatio>(AspectRatio::VALUES, AspectRatio::OPEN))]
+    pub aspect_ratio: Option<AspectRatio>,
+    /// What the video must not show.
+    #[arg(long, value_name = "TEXT")]
+    pub negative_prompt: Option<String>,
     /// What to do once the task exists.
     #[command(flatten)]
     pub task: TaskOpts,
@@ -617,6 +750,22 @@ pub struct CompletionsArgs {
 /// closed enum takes only those (clap prints the list on a typo), an open one
 /// (`x-open-enum`: versions, durations, effects …) also takes a value PiAPI
 /// added after this release, which the SDK sends with a warning.
+/// A shot from `3s:a door opens` (or `3:a door opens`).
+fn parse_shot(text: &str) -> Result<Shot, String> {
+    let (seconds, prompt) = text
+        .split_once(':')
+        .ok_or_else(|| format!("expected SECONDS:TEXT, e.g. 3s:a door opens, got `{text}`"))?;
+    let seconds: i64 = seconds
+        .trim()
+        .trim_end_matches('s')
+        .parse()
+        .map_err(|_| format!("`{seconds}` is not a whole number of seconds"))?;
+    if prompt.trim().is_empty() {
+        return Err("a shot needs a text after the colon".into());
+    }
+    Ok(Shot::new(prompt.trim(), seconds))
+}
+
 /// A motion-brush region from `[[x, y], …]` (pixels of the input image).
 fn parse_points(text: &str) -> Result<MotionMask, String> {
     let points: Vec<(i64, i64)> = serde_json::from_str(text)

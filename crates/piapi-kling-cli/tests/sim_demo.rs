@@ -113,18 +113,19 @@ fn demo_without_a_key_runs_on_the_embedded_simulator() {
         ) && first.ends_with("; no money is spent"),
         "{first}"
     );
-    for step in ["text-to-video", "lip-sync", "effect"] {
+    for step in ["text-to-video", "lip-sync", "effect", "kling-3.0-audio"] {
         assert!(
             stdout.contains(&format!("  {step}")),
             "{step} in the summary: {stdout}"
         );
     }
-    // Three videos, each with its cover.
+    // Four videos, the three classic ones with a cover (Kling 3.0 answers
+    // with `output.video` alone).
     let files = files_in(&out_dir);
     let kinds: Vec<&str> = files.iter().map(|f| media_kind(f)).collect();
     assert_eq!(
         kinds.iter().filter(|k| **k == "mp4").count(),
-        3,
+        4,
         "{files:?}"
     );
     assert_eq!(
@@ -158,9 +159,14 @@ fn demo_with_a_key_asks_before_spending_money() {
         "stdin is not a terminal: --yes is needed"
     );
     let stderr = text(&out.stderr);
+    // From the spec's price table: $0.26 + $0.10 + $0.26 + 5 s × $0.15.
     assert!(
-        stderr.contains("about $0.78"),
+        stderr.contains("$1.37 in all"),
         "the cost is stated: {stderr}"
+    );
+    assert!(
+        stderr.contains("kling-3.0-audio  $0.7500 (5 s × $0.1500/s"),
+        "each step's price and rule: {stderr}"
     );
     assert!(stderr.contains("--yes"), "{stderr}");
     assert_eq!(sim.creates(), 0);
@@ -172,7 +178,7 @@ fn demo_with_a_key_asks_before_spending_money() {
         .output()
         .unwrap();
     assert!(yes.status.success(), "{}", text(&yes.stderr));
-    assert_eq!(sim.creates(), 3);
+    assert_eq!(sim.creates(), 4);
 }
 
 #[test]

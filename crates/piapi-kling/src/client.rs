@@ -7,8 +7,9 @@ use std::time::SystemTime;
 
 use piapi_kling_models::catalog::TaskInput;
 use piapi_kling_models::{
-    AccountInfo, AiTryOnInput, AspectRatio, CancelModel, CreateTaskRequest, Effect, EffectsInput,
-    ExtendVideoInput, LipSyncInput, SoundInput, TaskData, VideoGenerationInput, Violation,
+    AccountInfo, AiTryOnInput, AspectRatio, AvatarInput, CancelModel, CreateTaskRequest, Effect,
+    EffectsInput, ExtendVideoInput, LipSyncInput, Model, MotionControlInput, OmniVersion,
+    OmniVideoGenerationInput, Shot, SoundInput, TaskData, Version, VideoGenerationInput, Violation,
     Violations,
 };
 use reqwest::Url;
@@ -16,8 +17,8 @@ use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
 use crate::builders::{
-    CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, RawRequest, Sound, TaskBuilder,
-    TextToVideo, TryOn,
+    Avatar, CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, MotionControl, Omni,
+    RawRequest, Sound, TaskBuilder, TextToVideo, TryOn,
 };
 use crate::config::ClientBuilder;
 use crate::core::Core;
@@ -107,6 +108,76 @@ impl Client {
             VideoGenerationInput::default()
                 .with_prompt(prompt)
                 .with_aspect_ratio(AspectRatio::Landscape16x9),
+        )
+    }
+
+    /// Several shots in one Kling 3.0 video, each with its prompt and length
+    /// (they add up to at most 15 s). Sends version 3.0 and aspect ratio
+    /// 16:9 unless set.
+    ///
+    /// ```no_run
+    /// # async fn run(client: piapi_kling::Client) -> Result<(), piapi_kling::Error> {
+    /// use piapi_kling::models::Shot;
+    /// let task = client
+    ///     .multi_shot([Shot::new("a door opens", 3), Shot::new("a cat walks in", 2)])
+    ///     .audio(true)
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn multi_shot(&self, shots: impl IntoIterator<Item = Shot>) -> TextToVideo {
+        TaskBuilder::with_input(
+            self.core.clone(),
+            VideoGenerationInput::default()
+                .with_version(Version::V3_0)
+                .with_aspect_ratio(AspectRatio::Landscape16x9)
+                .with_multi_shots(shots),
+        )
+    }
+
+    /// Kling Turbo (`model: kling-turbo`, version 2.5-turbo): a fast, cheaper
+    /// text- or image-to-video. Sends aspect ratio 16:9 unless set; add
+    /// `.start_frame()` / `.end_frame()` for frames.
+    pub fn turbo(&self, prompt: impl Into<String>) -> TextToVideo {
+        TaskBuilder::with_input(
+            self.core.clone(),
+            VideoGenerationInput::default()
+                .with_prompt(prompt)
+                .with_version(Version::V2_5Turbo)
+                .with_aspect_ratio(AspectRatio::Landscape16x9),
+        )
+        .model(Model::KlingTurbo)
+    }
+
+    /// Kling omni (`omni_video_generation`): a video from a prompt that can
+    /// name reference images (`@image_1`…) and a reference video. Version 3.0
+    /// unless set (`.version(OmniVersion::O1)`).
+    pub fn omni(&self, prompt: impl Into<String>) -> Omni {
+        TaskBuilder::with_input(
+            self.core.clone(),
+            OmniVideoGenerationInput::default()
+                .with_prompt(prompt)
+                .with_version(OmniVersion::V3_0),
+        )
+    }
+
+    /// Motion control: the character in `image` (a URL or a local file)
+    /// moves like a reference video (`.reference_video()`) or a named preset
+    /// (`.preset()`).
+    pub fn motion_control(&self, image: impl Into<MediaSource>) -> MotionControl {
+        TaskBuilder::with_input(
+            self.core.clone(),
+            MotionControlInput::new(image.into().into_text()),
+        )
+    }
+
+    /// Avatar: the portrait in `image` speaks `audio` (each a URL or a local
+    /// file).
+    pub fn avatar(&self, image: impl Into<MediaSource>, audio: impl Into<MediaSource>) -> Avatar {
+        TaskBuilder::with_input(
+            self.core.clone(),
+            AvatarInput::new(image.into().into_text())
+                .with_local_dubbing_url(audio.into().into_text()),
         )
     }
 

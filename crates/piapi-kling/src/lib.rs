@@ -1,8 +1,10 @@
 //! The ergonomic SDK for PiAPI's Kling video API.
 //!
-//! - One builder per task kind; what the API requires is a constructor
-//!   argument, everything else a method. `send()` checks everything locally and
-//!   returns every problem at once, before any request.
+//! - One builder, [`TaskBuilder`], for every task type of the spec, with a
+//!   setter per input field generated from the spec; named constructors
+//!   ([`Client::text_to_video`], [`Client::omni`] …) take what a task
+//!   requires. `send()` checks everything locally and returns every problem
+//!   at once, before any request.
 //! - Local files are accepted wherever the API wants a URL: checked, uploaded,
 //!   and their URL put in the request.
 //! - [`TaskHandle::wait`] polls on a schedule tuned to Kling's task lengths and
@@ -107,6 +109,72 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Kling 3.0 with native audio, and several shots in one video:
+//!
+//! ```no_run
+//! # async fn run(client: piapi_kling::Client) -> Result<(), piapi_kling::Error> {
+//! use piapi_kling::{Mode, Shot, Version};
+//! let talking = client
+//!     .text_to_video("a woman by the sea introduces herself")
+//!     .version(Version::V3_0)
+//!     .mode(Mode::Professional)
+//!     .audio(true)
+//!     .duration(15)
+//!     .send()
+//!     .await?;
+//! let cut = client
+//!     .multi_shot([Shot::new("a door opens", 3), Shot::new("a cat walks in", 2)])
+//!     .send()
+//!     .await?
+//!     .wait()
+//!     .await?;
+//! println!("{}", cut.video_url().unwrap_or_default()); // `output.video` on 3.0
+//! # Ok(()) }
+//! ```
+//!
+//! Kling omni with a reference image, motion control, an avatar, Kling Turbo:
+//!
+//! ```no_run
+//! # async fn run(client: piapi_kling::Client) -> Result<(), piapi_kling::Error> {
+//! use piapi_kling::{OmniVersion, Resolution};
+//! let omni = client
+//!     .omni("@image_1 walks along the harbour")
+//!     .reference_image("hero.png") // a local file: uploaded
+//!     .resolution(Resolution::P1080)
+//!     .duration(5)
+//!     .send()
+//!     .await?;
+//! let o1 = client.omni("a paper boat").version(OmniVersion::O1).duration(10).send().await?;
+//! let dance = client
+//!     .motion_control("dancer.png")
+//!     .preset("Heart Gesture Dance")
+//!     .send()
+//!     .await?;
+//! let copy = client
+//!     .motion_control("dancer.png")
+//!     .reference_video("https://example.com/moves.mp4")
+//!     .send()
+//!     .await?;
+//! let speaker = client.avatar("face.png", "hello.mp3").send().await?;
+//! let quick = client.turbo("a red kite in the wind").duration(5).send().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Any task type, from its input, with a setter per field (a field or task
+//! type added to the spec has them after `cargo xtask generate`):
+//!
+//! ```no_run
+//! # async fn run(client: piapi_kling::Client) -> Result<(), piapi_kling::Error> {
+//! use piapi_kling::models::MotionControlInput;
+//! let task = client
+//!     .new_task(MotionControlInput::new("dancer.png"))
+//!     .video_url("moves.mp4")
+//!     .keep_original_sound(true)
+//!     .send()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
 //! An effect, and a virtual try-on:
 //!
 //! ```no_run
@@ -196,8 +264,8 @@ pub mod guide {
 pub use piapi_kling_models as models;
 
 pub use builders::{
-    BuildRequest, CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, RawRequest, Sound,
-    TaskBuilder, TextToVideo, TryOn,
+    Avatar, BuildRequest, CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, MotionControl,
+    Omni, RawRequest, Sound, TaskBuilder, TextToVideo, TryOn,
 };
 pub use client::Client;
 pub use config::{
@@ -216,7 +284,7 @@ pub use wait_policy::WaitPolicy;
 
 pub use piapi_kling_models::{
     AccountInfo, AspectRatio, CameraConfig, CameraControl, CameraType, CancelModel,
-    CreateTaskRequest, Effect, Mode, MotionMask, MotionPoint, Report, ServiceMode, Severity,
-    TaskData, TaskStatus, TaskType, Validate, Version, VideoDuration, Violation, Violations,
-    WebhookEvent,
+    CreateTaskRequest, Effect, Mode, MotionDirection, MotionMask, MotionPoint, OmniVersion, Report,
+    Resolution, ServiceMode, Severity, Shot, TaskData, TaskStatus, TaskType, Validate, Version,
+    VideoDuration, Violation, Violations, WebhookEvent,
 };

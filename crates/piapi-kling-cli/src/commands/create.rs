@@ -9,8 +9,8 @@ use piapi_kling::{BuildRequest, TaskBuilder, TaskHandle};
 
 use super::{Ctx, follow};
 use crate::cli::{
-    EffectArgs, ExtendArgs, ImageToVideoArgs, LipSyncArgs, SoundArgs, TaskOpts, TryOnArgs,
-    VideoArgs, VideoSettings,
+    AvatarArgs, EffectArgs, ExtendArgs, ImageToVideoArgs, LipSyncArgs, MotionArgs, OmniArgs,
+    SoundArgs, TaskOpts, TryOnArgs, TurboArgs, VideoArgs, VideoSettings,
 };
 use crate::exit::CliError;
 use crate::spec_flags::CreateCommand;
@@ -64,13 +64,30 @@ fn video_settings(
     for element in &settings.element {
         builder = builder.element(element.as_str());
     }
+    if settings.audio {
+        builder = builder.audio(true);
+    }
+    if !settings.shots.is_empty() {
+        builder = builder.shots(settings.shots.clone());
+    }
+    if let Some(resolution) = &settings.resolution {
+        builder = builder.resolution(resolution.clone());
+    }
+    for image in &settings.images {
+        builder = builder.reference_image(image.as_str());
+    }
     builder
 }
 
 /// `kling video`.
 pub async fn video(ctx: &Ctx, args: VideoArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let builder = video_settings(client.text_to_video(&args.prompt), &args.settings);
+    // Shots without a prompt: Kling 3.0 multi-shot (the shots are added below).
+    let start = match &args.prompt {
+        Some(prompt) => client.text_to_video(prompt),
+        None => client.multi_shot([]),
+    };
+    let builder = video_settings(start, &args.settings);
     let handle = send(builder, &args.task).await?;
     finish(ctx, handle, &args.task).await
 }
@@ -168,6 +185,108 @@ pub async fn sound(ctx: &Ctx, args: SoundArgs) -> Result<(), CliError> {
     }
     if let Some(duration) = &args.duration {
         builder = builder.duration(*duration);
+    }
+    let handle = send(builder, &args.task).await?;
+    finish(ctx, handle, &args.task).await
+}
+
+/// `kling omni`.
+pub async fn omni(ctx: &Ctx, args: OmniArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let mut builder = client.omni(args.prompt.clone().unwrap_or_default());
+    if args.prompt.is_none() {
+        builder.input_mut().prompt = None;
+    }
+    if let Some(version) = &args.version {
+        builder = builder.version(version.clone());
+    }
+    if let Some(resolution) = &args.resolution {
+        builder = builder.resolution(resolution.clone());
+    }
+    if let Some(duration) = &args.duration {
+        builder = builder.duration(*duration);
+    }
+    if let Some(ratio) = &args.aspect_ratio {
+        builder = builder.aspect_ratio(ratio.clone());
+    }
+    if args.audio {
+        builder = builder.audio(true);
+    }
+    for image in &args.images {
+        builder = builder.reference_image(image.as_str());
+    }
+    if let Some(video) = &args.video {
+        builder = builder.reference_video(video.as_str());
+    }
+    if args.keep_audio {
+        builder = builder.keep_original_audio(true);
+    }
+    if !args.shots.is_empty() {
+        builder = builder.shots(args.shots.clone());
+    }
+    let handle = send(builder, &args.task).await?;
+    finish(ctx, handle, &args.task).await
+}
+
+/// `kling motion`.
+pub async fn motion(ctx: &Ctx, args: MotionArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let mut builder = client.motion_control(args.image.as_str());
+    if let Some(preset) = &args.preset {
+        builder = builder.preset(preset);
+    }
+    if let Some(video) = &args.video {
+        builder = builder.reference_video(video.as_str());
+    }
+    if let Some(direction) = &args.direction {
+        builder = builder.motion_direction(direction.clone());
+    }
+    if args.keep_sound {
+        builder = builder.keep_original_sound(true);
+    }
+    if let Some(mode) = &args.mode {
+        builder = builder.mode(mode.clone());
+    }
+    if let Some(version) = &args.version {
+        builder = builder.version(version.clone());
+    }
+    // Neither --preset nor --video is left to the SDK, which names the rule.
+    let handle = send(builder, &args.task).await?;
+    finish(ctx, handle, &args.task).await
+}
+
+/// `kling avatar`.
+pub async fn avatar(ctx: &Ctx, args: AvatarArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let mut builder = client.avatar(args.image.as_str(), args.audio.as_str());
+    if let Some(prompt) = &args.prompt {
+        builder = builder.prompt(prompt);
+    }
+    if let Some(mode) = &args.mode {
+        builder = builder.mode(mode.clone());
+    }
+    let handle = send(builder, &args.task).await?;
+    finish(ctx, handle, &args.task).await
+}
+
+/// `kling turbo`.
+pub async fn turbo(ctx: &Ctx, args: TurboArgs) -> Result<(), CliError> {
+    let client = ctx.client()?;
+    let mut builder = client.turbo(&args.prompt);
+    if let Some(frame) = &args.start_frame {
+        builder = builder.start_frame(frame.as_str());
+    }
+    if let Some(frame) = &args.end_frame {
+        builder = builder.end_frame(frame.as_str());
+    }
+    if let Some(duration) = &args.duration {
+        builder = builder.duration(*duration);
+    }
+    if let Some(ratio) = &args.aspect_ratio {
+        builder = builder.aspect_ratio(ratio.clone());
+    }
+    if let Some(text) = &args.negative_prompt {
+        builder = builder.negative_prompt(text);
     }
     let handle = send(builder, &args.task).await?;
     finish(ctx, handle, &args.task).await

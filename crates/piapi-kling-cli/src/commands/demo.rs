@@ -1,13 +1,13 @@
-//! `kling demo`: a text-to-video, a lip-sync of that video and an effect,
-//! each waited for and downloaded. Without `PIAPI_API_KEY` it runs against
+//! `kling demo`: a text-to-video, a lip-sync of that video, an effect and a
+//! Kling 3.0 video with native audio, each waited for and downloaded. Without `PIAPI_API_KEY` it runs against
 //! an embedded simulator, so it costs nothing and takes seconds.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use piapi_kling::models::{Effect, TaskData};
-use piapi_kling::{Client, ENV_API_KEY, TaskHandle, TaskResult, WaitPolicy};
+use piapi_kling::models::{Effect, TaskData, Version, VideoDuration};
+use piapi_kling::{Client, ENV_API_KEY, LipSync, TaskHandle, TaskResult, TextToVideo, WaitPolicy};
 use piapi_kling_sim::{RunningSimulator, Simulator};
 use serde_json::json;
 
@@ -17,13 +17,14 @@ use crate::download::Downloader;
 use crate::exit::CliError;
 use crate::output::{err_line, out_line};
 
-/// The embedded simulator's speed: the three tasks take about 3.5 s.
+/// The embedded simulator's speed: the four tasks take about 5 s.
 const SIM_SPEED: f64 = 100.0;
 /// Polling the embedded simulator this often keeps the demo snappy.
 const SIM_POLL: Duration = Duration::from_millis(50);
-/// What the demo costs on PiAPI, in units of 1e-7 USD: three tasks at the
-/// price of a standard 5-second video ($0.26 each).
-const EXPECTED_COST_UNITS: i64 = 3 * 2_600_000;
+/// Stands in for the first video's id and image while the later steps are
+/// priced (their price does not depend on them).
+const PLACEHOLDER_TASK: &str = "demo-video";
+const PLACEHOLDER_IMAGE: &str = "https://example.com/demo.png";
 
 /// One finished step, for the summary.
 #[derive(Debug)]
@@ -82,7 +83,7 @@ pub async fn run(ctx: &Ctx, args: DemoArgs) -> Result<(), CliError> {
     outcome
 }
 
-/// The three tasks, in order; each finished step is pushed to `steps`.
+/// The four tasks, in order; each finished step is pushed to `steps`.
 async fn run_steps(
     ctx: &Ctx,
     client: &Client,
@@ -90,14 +91,10 @@ async fn run_steps(
     steps: &mut Vec<Step>,
 ) -> Result<(), CliError> {
     let downloader = ctx.downloader()?;
-    let video = client.text_to_video(&args.prompt).send().await?;
+    let video = first_video(client, args).send().await?;
     let video = step(ctx, "text-to-video", video, &downloader, &args.out, steps).await?;
 
-    let lip_sync = client
-        .lip_sync(&video.task_id)
-        .text(&args.say, &args.voice)
-        .send()
-        .await?;
+    let lip_sync = lip_sync(client, args, &video.task_id).send().await?;
     step(ctx, "lip-sync", lip_sync, &downloader, &args.out, steps).await?;
 
     // The first video's cover is a real picture to animate; without one, a
@@ -124,7 +121,70 @@ async fn run_steps(
         .send()
         .await?;
     step(ctx, "effect", effect, &downloader, &args.out, steps).await?;
+
+    let talking = kling_3(client, args).send().await?;
+    step(
+        ctx,
+        "kling-3.0-audio",
+        talking,
+        &downloader,
+        &args.out,
+        steps,
+    )
+    .await?;
     Ok(())
+}
+
+/// A 5 s standard 1.6 video: the cheapest with a published price.
+fn first_video(client: &Client, args: &DemoArgs) -> TextToVideo {
+    client
+        .text_to_video(&args.prompt)
+        .version(Version::V1_6)
+        .duration(VideoDuration::Seconds5)
+}
+
+fn lip_sync(client: &Client, args: &DemoArgs, video_task_id: &str) -> LipSync {
+    client.lip_sync(video_task_id).text(&args.say, &args.voice)
+}
+
+/// Kling 3.0 speaking the lip-sync's line with native audio, 5 s at 720p.
+fn kling_3(client: &Client, args: &DemoArgs) -> TextToVideo {
+    client
+        .text_to_video(format!("{} A narrator says: \"{}\"", args.prompt, args.say))
+        .version(Version::V3_0)
+        .audio(true)
+        .duration(VideoDuration::Seconds5)
+}
+
+/// What the four steps cost by the spec's price table: the total, and a
+/// line per step ("unknown" where PiAPI publishes no price).
+fn estimate(client: &Client, args: &DemoArgs) -> (i64, Vec<String>, bool) {
+    let requests = [
+        ("text-to-video", first_video(client, args).request()),
+        (
+            "lip-sync",
+            lip_sync(client, args, PLACEHOLDER_TASK).request(),
+        ),
+        (
+            "effect",
+            client.effect(PLACEHOLDER_IMAGE, Effect::Squish).request(),
+        ),
+        ("kling-3.0-audio", kling_3(client, args).request()),
+    ];
+    let mut total = 0;
+    let mut complete = true;
+    let lines = requests
+        .iter()
+        .map(|(name, request)| {
+            let estimate = request.estimate();
+            match estimate.units() {
+                Some(units) => total += units,
+                None => complete = false,
+            }
+            format!("  {name:<16} {estimate}")
+        })
+        .collect();
+    (total, lines, complete)
 }
 
 /// Announces a created task, waits for it and downloads its results.
@@ -175,11 +235,15 @@ fn announce(ctx: &Ctx, text: &str) {
 
 /// States the cost and asks before spending money (`--yes` skips asking).
 fn confirm(ctx: &Ctx, args: &DemoArgs) -> Result<bool, CliError> {
+    let client = ctx.client()?;
+    let (total, lines, complete) = estimate(&client, args);
     let text = format!(
-        "This demo creates 3 tasks on PiAPI with your key: a 5 s standard text-to-video, \
-         a lip-sync and a squish effect, about {} in all ($0.26 each; PiAPI publishes no \
-         price for 1.x lip-sync, so it may differ). Results go to {}.",
-        crate::output::dollars(EXPECTED_COST_UNITS),
+        "This demo creates 4 tasks on PiAPI with your key: a 5 s standard text-to-video, \
+         a lip-sync of it, a squish effect and a 5 s Kling 3.0 video with audio; by the \
+         spec's price table {}{} in all:\n{}\nResults go to {}.",
+        if complete { "" } else { "at least " },
+        crate::output::dollars(total),
+        lines.join("\n"),
         args.out.display()
     );
     if ctx.out.is_json() {

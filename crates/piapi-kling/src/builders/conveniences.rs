@@ -3,7 +3,8 @@
 //! here is also reachable through a setter named after the field.
 
 use piapi_kling_models::{
-    AiTryOnInput, EffectsInput, Element, LipSyncInput, MotionBrush, MotionMask, SoundInput,
+    AiTryOnInput, AvatarInput, EffectsInput, Element, LipSyncInput, MotionBrush,
+    MotionControlInput, MotionMask, OmniVideoGenerationInput, Shot, SoundInput,
     VideoGenerationInput,
 };
 
@@ -25,6 +26,42 @@ impl TaskBuilder<VideoGenerationInput> {
             .get_or_insert_with(Vec::new)
             .push(element);
         self
+    }
+
+    /// Native audio (Kling 2.6 and 3.0): `enable_audio`.
+    pub fn audio(self, on: bool) -> Self {
+        self.enable_audio(on)
+    }
+
+    /// Several shots in one video (Kling 3.0): each its own prompt and length
+    /// in seconds, which add up to the video's (at most 15). PiAPI ignores
+    /// `prompt` and `duration` when shots are given. Adds to the shots
+    /// already set.
+    pub fn shots(mut self, shots: impl IntoIterator<Item = Shot>) -> Self {
+        self.input
+            .multi_shots
+            .get_or_insert_with(Vec::new)
+            .extend(shots);
+        self
+    }
+
+    /// A reference image the prompt names as `@image_1`, `@image_2`… (a URL or
+    /// a local file); adds to `images`.
+    pub fn reference_image(mut self, image: impl Into<MediaSource>) -> Self {
+        let image = image.into().into_text();
+        self.input.images.get_or_insert_with(Vec::new).push(image);
+        self
+    }
+
+    /// The first frame of a Kling Turbo video: `start_image_url` (the other
+    /// versions read `image_url`).
+    pub fn start_frame(self, image: impl Into<MediaSource>) -> Self {
+        self.start_image_url(image)
+    }
+
+    /// The last frame of a Kling Turbo video: `end_image_url`.
+    pub fn end_frame(self, image: impl Into<MediaSource>) -> Self {
+        self.end_image_url(image)
     }
 
     /// A motion brush from its parts: the composite `mask` PNG (same size as
@@ -107,5 +144,59 @@ impl TaskBuilder<SoundInput> {
     /// Scores the finished video of task `origin_task_id`.
     pub fn for_video(self, origin_task_id: impl Into<String>) -> Self {
         self.origin_task_id(origin_task_id)
+    }
+}
+
+/// Kling omni (`omni_video_generation`, versions 3.0 and o1).
+impl TaskBuilder<OmniVideoGenerationInput> {
+    /// Native audio (3.0): `enable_audio`. PiAPI's native rules turn it off
+    /// with a reference video.
+    pub fn audio(self, on: bool) -> Self {
+        self.enable_audio(on)
+    }
+
+    /// Several shots in one video (3.0), adding to those already set; see
+    /// [`TaskBuilder::<VideoGenerationInput>::shots`].
+    pub fn shots(mut self, shots: impl IntoIterator<Item = Shot>) -> Self {
+        self.input
+            .multi_shots
+            .get_or_insert_with(Vec::new)
+            .extend(shots);
+        self
+    }
+
+    /// A reference image the prompt names as `@image_1`, `@image_2`… (a URL or
+    /// a local file); adds to `images`.
+    pub fn reference_image(mut self, image: impl Into<MediaSource>) -> Self {
+        let image = image.into().into_text();
+        self.input.images.get_or_insert_with(Vec::new).push(image);
+        self
+    }
+
+    /// The reference (base) video, a URL or a local file: `video`.
+    pub fn reference_video(self, video: impl Into<MediaSource>) -> Self {
+        self.video(video)
+    }
+}
+
+/// Motion control (`motion_control`): the character in the image moves like
+/// a reference video or a named preset; give one of them.
+impl TaskBuilder<MotionControlInput> {
+    /// A named motion preset, e.g. "Heart Gesture Dance": `preset_motion`.
+    pub fn preset(self, name: impl Into<String>) -> Self {
+        self.preset_motion(name)
+    }
+
+    /// The motion reference video, a URL or a local file: `video_url`.
+    pub fn reference_video(self, video: impl Into<MediaSource>) -> Self {
+        self.video_url(video)
+    }
+}
+
+/// Avatar (`avatar`): a portrait that speaks the given audio.
+impl TaskBuilder<AvatarInput> {
+    /// The speech, a URL or a local file: `local_dubbing_url`.
+    pub fn audio(self, audio: impl Into<MediaSource>) -> Self {
+        self.local_dubbing_url(audio)
     }
 }

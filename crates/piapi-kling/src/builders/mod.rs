@@ -30,7 +30,8 @@ pub(crate) use prepared::{Options, Prepared, admit_create};
 pub use task::{BuildRequest, CustomTask, RawRequest, TaskBuilder};
 
 use piapi_kling_models::{
-    AiTryOnInput, EffectsInput, ExtendVideoInput, LipSyncInput, SoundInput, VideoGenerationInput,
+    AiTryOnInput, AvatarInput, EffectsInput, ExtendVideoInput, LipSyncInput, MotionControlInput,
+    OmniVideoGenerationInput, SoundInput, VideoGenerationInput,
 };
 
 /// A text-to-video task: [`Client::text_to_video`](crate::Client::text_to_video).
@@ -47,3 +48,9 @@ pub type Effects = TaskBuilder<EffectsInput>;
 pub type TryOn = TaskBuilder<AiTryOnInput>;
 /// A Kling Sound task: [`Client::sound`](crate::Client::sound).
 pub type Sound = TaskBuilder<SoundInput>;
+/// A Kling omni task: [`Client::omni`](crate::Client::omni).
+pub type Omni = TaskBuilder<OmniVideoGenerationInput>;
+/// A motion-control task: [`Client::motion_control`](crate::Client::motion_control).
+pub type MotionControl = TaskBuilder<MotionControlInput>;
+/// An avatar task: [`Client::avatar`](crate::Client::avatar).
+pub type Avatar = TaskBuilder<AvatarInput>;
