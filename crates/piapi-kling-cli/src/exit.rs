@@ -82,7 +82,9 @@ impl CliError {
 pub fn sdk_exit(error: &Error) -> Exit {
     match error {
         // A missing key or a bad URL is the user's input too.
-        Error::Validation(_) | Error::Config(_) | Error::File { .. } => Exit::Invalid,
+        Error::Validation(_) | Error::Config(_) | Error::File { .. } | Error::OverBudget { .. } => {
+            Exit::Invalid
+        }
         Error::TaskFailed { .. } => Exit::TaskFailed,
         Error::Timeout { .. } => Exit::Timeout,
         Error::AmbiguousCreate { .. } => Exit::Ambiguous,

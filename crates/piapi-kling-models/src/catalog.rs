@@ -472,16 +472,87 @@ pub enum PricePer {
     FiveSeconds,
 }
 
+/// An amount of US dollars, held in `meta.usage`'s unit (1e-7 USD) so sums
+/// are exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Usd(i64);
+
+impl Usd {
+    /// Zero dollars.
+    pub const ZERO: Usd = Usd(0);
+
+    /// An amount in `meta.usage` units (1e-7 USD).
+    pub const fn from_units(units: i64) -> Usd {
+        Usd(units)
+    }
+
+    /// An amount in dollars, rounded to the nearest unit (1e-7 USD).
+    pub fn from_dollars(dollars: f64) -> Usd {
+        Usd((dollars * 1e7).round() as i64)
+    }
+
+    /// The amount in `meta.usage` units (1e-7 USD).
+    pub const fn units(self) -> i64 {
+        self.0
+    }
+
+    /// The amount in dollars.
+    pub fn dollars(self) -> f64 {
+        self.0 as f64 / 1e7
+    }
+}
+
+impl std::ops::Add for Usd {
+    type Output = Usd;
+    fn add(self, other: Usd) -> Usd {
+        Usd(self.0.saturating_add(other.0))
+    }
+}
+
+impl std::ops::AddAssign for Usd {
+    fn add_assign(&mut self, other: Usd) {
+        *self = *self + other;
+    }
+}
+
+impl std::ops::Sub for Usd {
+    type Output = Usd;
+    fn sub(self, other: Usd) -> Usd {
+        Usd(self.0.saturating_sub(other.0))
+    }
+}
+
+impl std::iter::Sum for Usd {
+    fn sum<I: Iterator<Item = Usd>>(iter: I) -> Usd {
+        iter.fold(Usd::ZERO, |a, b| a + b)
+    }
+}
+
+/// `$0.26`, `$1.3750`: cents, or more digits where the amount has them.
+impl std::fmt::Display for Usd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let units = self.0.unsigned_abs();
+        let (whole, frac) = (units / 10_000_000, units % 10_000_000);
+        if frac % 100_000 == 0 {
+            write!(f, "{sign}${whole}.{:02}", frac / 100_000)
+        } else {
+            let digits = format!("{frac:07}");
+            write!(f, "{sign}${whole}.{}", digits.trim_end_matches('0'))
+        }
+    }
+}
+
 /// What a request will cost, as far as the spec's price table knows.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Estimate {
     /// A price from the table.
     Known {
-        /// The amount, in 1e-7 USD (`meta.usage`'s unit).
-        units: i64,
-        /// The rule's price per unit, in 1e-7 USD.
-        rate: i64,
+        /// The amount.
+        amount: Usd,
+        /// The rule's price per unit.
+        rate: Usd,
         /// What the rule charges per.
         per: PricePer,
         /// The seconds or items it multiplied by (1 for a per-task price).
@@ -497,17 +568,22 @@ pub enum Estimate {
 }
 
 impl Estimate {
-    /// The amount in 1e-7 USD, if known.
-    pub fn units(&self) -> Option<i64> {
+    /// The amount, if known.
+    pub fn amount(&self) -> Option<Usd> {
         match self {
-            Estimate::Known { units, .. } => Some(*units),
+            Estimate::Known { amount, .. } => Some(*amount),
             Estimate::Unknown { .. } => None,
         }
     }
 
+    /// The amount in 1e-7 USD, if known.
+    pub fn units(&self) -> Option<i64> {
+        self.amount().map(Usd::units)
+    }
+
     /// The amount in US dollars, if known.
     pub fn usd(&self) -> Option<f64> {
-        self.units().map(|u| u as f64 / 1e7)
+        self.amount().map(Usd::dollars)
     }
 }
 
@@ -515,20 +591,19 @@ impl std::fmt::Display for Estimate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Estimate::Known {
-                units,
+                amount,
                 rate,
                 per,
                 quantity,
                 source,
             } => {
-                let rate = *rate as f64 / 1e7;
                 let basis = match per {
-                    PricePer::Task => "per task".to_owned(),
-                    PricePer::Item => format!("{quantity} × ${rate:.4} per item"),
-                    PricePer::Second => format!("{quantity} s × ${rate:.4}/s"),
-                    PricePer::FiveSeconds => format!("{quantity} s × ${rate:.4} per 5 s"),
+                    PricePer::Task => format!("{rate} per task"),
+                    PricePer::Item => format!("{quantity} × {rate} per item"),
+                    PricePer::Second => format!("{quantity} s × {rate}/s"),
+                    PricePer::FiveSeconds => format!("{quantity} s × {rate} per 5 s"),
                 };
-                write!(f, "${:.4} ({basis}; {source})", *units as f64 / 1e7)
+                write!(f, "{amount} ({basis}; {source})")
             }
             Estimate::Unknown { reason } => write!(f, "unknown ({reason})"),
         }
@@ -581,8 +656,8 @@ pub fn estimate_json(task_type: &str, model: &str, input: &Value) -> Estimate {
         1.0
     };
     Estimate::Known {
-        units: (rate as f64 * quantity / divisor).round() as i64,
-        rate,
+        amount: Usd::from_units((rate as f64 * quantity / divisor).round() as i64),
+        rate: Usd::from_units(rate),
         per: rule.per,
         quantity,
         source: rule.source,
@@ -638,6 +713,16 @@ mod tests {
             seconds_at(&json!({"multi_shots": []}), "multi_shots[].duration"),
             None
         );
+    }
+
+    #[test]
+    fn dollars_print_as_cents_or_exactly() {
+        assert_eq!(Usd::from_units(2_600_000).to_string(), "$0.26");
+        assert_eq!(Usd::from_units(650_000).to_string(), "$0.065");
+        assert_eq!(Usd::from_dollars(12.5).to_string(), "$12.50");
+        assert_eq!(Usd::from_units(-100_000).to_string(), "-$0.01");
+        let total: Usd = [Usd::from_units(1), Usd::from_units(2)].into_iter().sum();
+        assert_eq!(total.units(), 3);
     }
 
     #[test]

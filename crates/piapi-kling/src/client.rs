@@ -75,6 +75,15 @@ impl Client {
         &self.core.upload_base_url
     }
 
+    /// The budget and what is committed against it, when the client has one
+    /// ([`ClientBuilder::budget`]).
+    pub fn spending(&self) -> Option<crate::budget::Spending> {
+        self.core
+            .budget
+            .as_ref()
+            .map(crate::budget::Budget::spending)
+    }
+
     /// The wait policy of `wait()`.
     pub fn wait_policy(&self) -> &WaitPolicy {
         &self.core.wait

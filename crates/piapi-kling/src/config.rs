@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use piapi_kling_client::{DEFAULT_MAX_RESPONSE_BYTES, RequestContext};
+use piapi_kling_models::catalog::Usd;
 use reqwest::Url;
 use reqwest::header::{HeaderValue, USER_AGENT};
 
@@ -57,6 +58,7 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     max_response_bytes: Option<u64>,
     webhooks: Option<crate::webhook::WebhookReceiver>,
+    budget: Option<Usd>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -70,6 +72,7 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
             .field("wait", &self.wait)
+            .field("budget", &self.budget)
             .field(
                 "http",
                 &self.http.as_ref().map(|_| "<caller's reqwest::Client>"),
@@ -225,6 +228,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Caps what this client may spend: each create reserves its estimate
+    /// (from the spec's price table) and is refused with
+    /// [`Error::OverBudget`] when the reserved plus the spent would go over
+    /// `budget`, or when the table cannot price it. A finished task's
+    /// reservation becomes what PiAPI charged once the client reads it
+    /// (`wait()`, `get_task`…); see [`Client::spending`](crate::Client::spending).
+    pub fn budget(mut self, budget: Usd) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
     /// Checks the settings and builds the client's core
     /// ([`ClientBuilder::build`] wraps it in the public `Client`).
     pub(crate) fn into_core(self) -> Result<Core> {
@@ -326,6 +340,7 @@ impl ClientBuilder {
             creates: tokio::sync::Semaphore::new(limit),
             strict: self.strict,
             webhooks: self.webhooks,
+            budget: self.budget.map(crate::budget::Budget::new),
         })
     }
 }

@@ -37,6 +37,8 @@ pub(crate) struct Core {
     pub(crate) creates: tokio::sync::Semaphore,
     /// Webhook deliveries that end waits early, when attached.
     pub(crate) webhooks: Option<crate::webhook::WebhookReceiver>,
+    /// The spending cap, when set.
+    pub(crate) budget: Option<crate::budget::Budget>,
 }
 
 // What a builder's or a handle's `Debug` shows of the client: where it
@@ -141,6 +143,9 @@ impl Core {
                 move || api.get_task().task_id(task_id).send(),
             )
             .await?;
+        if let Some(budget) = &self.budget {
+            budget.observe(&response.data);
+        }
         Ok(response.data)
     }
 

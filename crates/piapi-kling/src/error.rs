@@ -166,6 +166,17 @@ pub enum Error {
     #[error("the client's {0} limiter is closed: nothing was sent")]
     Closed(&'static str),
 
+    /// The client's budget ([`ClientBuilder::budget`](crate::ClientBuilder::budget))
+    /// refuses the create: its estimate would take the reserved plus the spent
+    /// over the cap, or the price table cannot price it. Nothing was sent.
+    #[error("{}", over_budget(estimate, spending))]
+    OverBudget {
+        /// The create's estimate (unknown when the table cannot price it).
+        estimate: piapi_kling_models::catalog::Estimate,
+        /// The budget and what is committed against it.
+        spending: crate::budget::Spending,
+    },
+
     /// A checked local file cannot be uploaded: the upload request built from
     /// it breaks the upload endpoint's rules (e.g. a name or type the spec
     /// does not allow). Nothing was sent.
@@ -262,4 +273,26 @@ impl Error {
 /// The statuses worth retrying for an idempotent request.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 429 | 500 | 502 | 503 | 504)
+}
+
+/// The message of [`Error::OverBudget`]: the figures that decided it.
+fn over_budget(
+    estimate: &piapi_kling_models::catalog::Estimate,
+    spending: &crate::budget::Spending,
+) -> String {
+    if estimate.amount().is_some() {
+        format!(
+            "refused by the budget: this create is estimated at {estimate}; with {} reserved and {} \
+             spent it would go over the budget of {} ({} left); nothing was sent",
+            spending.reserved,
+            spending.spent,
+            spending.budget,
+            spending.remaining(),
+        )
+    } else {
+        format!(
+            "refused by the budget: this create's price is {estimate}, and a client with a budget \
+             creates only what the spec's price table prices; nothing was sent"
+        )
+    }
 }

@@ -239,6 +239,7 @@
 #![deny(missing_docs)]
 
 mod audio;
+mod budget;
 mod builders;
 mod client;
 mod config;
@@ -263,9 +264,10 @@ pub mod guide {
 
 pub use piapi_kling_models as models;
 
+pub use budget::Spending;
 pub use builders::{
-    Avatar, BuildRequest, CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, MotionControl,
-    Omni, RawRequest, Sound, TaskBuilder, TextToVideo, TryOn,
+    Avatar, BuildRequest, CustomTask, DryRun, Effects, ExtendVideo, ImageToVideo, LipSync,
+    MotionControl, Omni, RawRequest, Sound, TaskBuilder, TextToVideo, TryOn,
 };
 pub use client::Client;
 pub use config::{
@@ -276,6 +278,7 @@ pub use error::{Error, Result};
 pub use handle::TaskHandle;
 pub use lipsync::{LipSyncOutcome, LipSyncSpec};
 pub use piapi_kling_client::DEFAULT_MAX_RESPONSE_BYTES;
+pub use piapi_kling_models::catalog::{Estimate, Usd};
 pub use result::{Audio, Image, TaskResult, Video};
 pub use retry::RetryPolicy;
 pub use source::{MAX_UPLOAD_BYTES, MediaSource};

@@ -65,6 +65,16 @@ pub struct Audio {
 }
 
 impl TaskResult {
+    /// What PiAPI charged for the task (`meta.usage.consume`), if it says.
+    pub fn charged(&self) -> Option<piapi_kling_models::catalog::Usd> {
+        self.task
+            .meta
+            .usage
+            .as_ref()
+            .and_then(|usage| usage.consume)
+            .map(piapi_kling_models::catalog::Usd::from_units)
+    }
+
     /// The task's id.
     pub fn id(&self) -> &str {
         &self.task.task_id

@@ -27,7 +27,7 @@ mod task;
 mod setters;
 
 pub(crate) use prepared::{Options, Prepared, admit_create};
-pub use task::{BuildRequest, CustomTask, RawRequest, TaskBuilder};
+pub use task::{BuildRequest, CustomTask, DryRun, RawRequest, TaskBuilder};
 
 use piapi_kling_models::{
     AiTryOnInput, AvatarInput, EffectsInput, ExtendVideoInput, LipSyncInput, MotionControlInput,

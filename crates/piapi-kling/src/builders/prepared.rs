@@ -146,6 +146,20 @@ fn boxed_create(
 }
 
 impl Prepared {
+    /// Uploads the local files into their fields, then sends the create.
+    async fn upload_and_create(
+        &mut self,
+        files: Vec<(String, LocalFile)>,
+    ) -> Result<piapi_kling_models::TaskData> {
+        for (field, file) in files {
+            let upload = Box::pin(self.client.upload_file(&file));
+            let url = upload.await?;
+            let placed = self.request.set_media(&field, url);
+            debug_assert!(placed, "{field} is no media field of this request");
+        }
+        self.client.send_create(&self.request, &self.headers).await
+    }
+
     pub(crate) fn new(client: Arc<Core>, request: CreateTaskRequest, options: Options) -> Self {
         let mut request = request;
         options.apply(request.config_mut());
@@ -196,16 +210,24 @@ impl Prepared {
         // in every queued create (see BENCHMARKS.md, scale).
         let check = Box::pin(self.check());
         let (files, warnings) = check.await?;
-        for (field, file) in files {
-            let upload = Box::pin(self.client.upload_file(&file));
-            let url = upload.await?;
-            let placed = self.request.set_media(&field, url);
-            debug_assert!(placed, "{field} is no media field of this request");
+        // The budget is asked before any upload, so a refused create costs
+        // nothing at all.
+        let reservation = match &self.client.budget {
+            Some(budget) => Some(budget.reserve(self.request.estimate())?),
+            None => None,
+        };
+        let sent = self.upload_and_create(files).await;
+        if let (Some(budget), Some(reservation)) = (&self.client.budget, reservation) {
+            match &sent {
+                Ok(task) => budget.keep(reservation, Some(&task.task_id)),
+                // It may have made a task: the money stays reserved.
+                Err(Error::AmbiguousCreate { task_id, .. }) => {
+                    budget.keep(reservation, task_id.as_deref())
+                }
+                Err(_) => budget.release(reservation),
+            }
         }
-        let task = self
-            .client
-            .send_create(&self.request, &self.headers)
-            .await?;
+        let task = sent?;
         Ok(TaskHandle::created(
             self.client,
             task,

@@ -3,7 +3,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use piapi_kling_models::catalog::TaskInput;
+use piapi_kling_models::Violation;
+use piapi_kling_models::catalog::{Estimate, TaskInput};
 use piapi_kling_models::{CreateTaskRequest, Model, ServiceMode, WebhookConfig};
 use reqwest::header::{HeaderName, HeaderValue};
 
@@ -160,6 +161,40 @@ impl<I: BuildRequest> TaskBuilder<I> {
         request
     }
 
+    /// What the task will cost by the spec's price table (unknown, never
+    /// zero, for a request the table cannot price).
+    pub fn estimate_cost(&self) -> Estimate
+    where
+        I: Clone,
+    {
+        self.request().estimate()
+    }
+
+    /// Everything `send()` does before sending, and nothing after: checks the
+    /// local files and the spec's rules (every problem at once, as
+    /// [`Error::Validation`](crate::Error::Validation)), and returns the request that
+    /// would be sent (a local file's field still holds its path; `send()`
+    /// uploads it first), its estimate and the warnings. Nothing is uploaded
+    /// or created.
+    pub async fn dry_run(self) -> Result<DryRun>
+    where
+        I: Clone,
+    {
+        let request = self.request();
+        let estimate = request.estimate();
+        let prepared = self.prepare();
+        let (files, warnings) = prepared.check().await?;
+        Ok(DryRun {
+            request,
+            estimate,
+            warnings,
+            uploads: files
+                .into_iter()
+                .map(|(field, file)| (field, file.path))
+                .collect(),
+        })
+    }
+
     pub(crate) fn prepare(self) -> Prepared {
         let request = self.input.build_request(self.model);
         Prepared::new(self.core, request, self.options)
@@ -170,4 +205,19 @@ impl<I: BuildRequest> TaskBuilder<I> {
         let core = self.core.clone();
         admit_create(core, move || self.prepare())
     }
+}
+
+/// What [`TaskBuilder::dry_run`] found: the request that would be sent and
+/// what it would cost.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DryRun {
+    /// The request, as it would be sent (local files still named by path).
+    pub request: CreateTaskRequest,
+    /// Its estimate by the spec's price table.
+    pub estimate: Estimate,
+    /// What the local check warns about (sent anyway).
+    pub warnings: Vec<Violation>,
+    /// The local files `send()` would upload first: field path and file.
+    pub uploads: Vec<(String, std::path::PathBuf)>,
 }
