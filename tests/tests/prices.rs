@@ -139,18 +139,26 @@ async fn a_budget_refuses_what_would_go_over_it_and_what_it_cannot_price() {
     assert!(matches!(err, Error::OverBudget { .. }), "{err}");
     let text = err.to_string();
     assert!(
-        text.contains("estimated at $0.26") && text.contains("$0.78 reserved")
+        text.contains("estimated at $0.26")
+            && text.contains("$0.78 reserved")
             && text.contains("budget of $1.00"),
         "{text}"
     );
-    assert_eq!(sim.count_requests("POST", "/api/v1/task"), creates, "nothing sent");
+    assert_eq!(
+        sim.count_requests("POST", "/api/v1/task"),
+        creates,
+        "nothing sent"
+    );
 
     // Finished tasks turn their reservation into what was charged.
     for handle in handles {
         handle.wait().await.unwrap();
     }
     let spending = client.spending().unwrap();
-    assert_eq!((spending.reserved, spending.spent), (Usd::ZERO, Usd::from_dollars(0.78)));
+    assert_eq!(
+        (spending.reserved, spending.spent),
+        (Usd::ZERO, Usd::from_dollars(0.78))
+    );
 
     // No version: the table cannot price it, so a budget refuses it.
     let err = client.text_to_video("a fox").send().await.unwrap_err();
@@ -174,7 +182,12 @@ async fn a_dry_run_checks_and_prices_without_sending() {
     // 3 s of 720p with audio at $0.15 per second.
     assert_eq!(dry.estimate.amount(), Some(Usd::from_dollars(0.45)));
     let missing = dir.join("missing.png");
-    let err = client.omni("x").reference_image(&missing).dry_run().await.unwrap_err();
+    let err = client
+        .omni("x")
+        .reference_image(&missing)
+        .dry_run()
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("input.images[0]"), "{err}");
     assert!(sim.request_log().is_empty(), "a dry run sends nothing");
 }

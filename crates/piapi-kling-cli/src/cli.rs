@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
+use piapi_kling::Usd;
 use piapi_kling::models::{
     AspectRatio, CameraType, CancelModel, Effect, Mode, MotionDirection, MotionMask, MotionPoint,
     OmniVersion, Resolution, ServiceMode, Shot, Version, VideoDuration,
@@ -155,7 +156,8 @@ pub enum Command {
     Webhook(WebhookArgs),
     /// Run the PiAPI simulator in the foreground (Ctrl-C stops it).
     Sim(piapi_kling_sim::cli::SimArgs),
-    /// Make a video, lip-sync it and apply an effect, end to end.
+    /// Make a video, lip-sync it, apply an effect and make a Kling 3.0 video
+    /// with audio, end to end (states the cost first when it spends money).
     Demo(DemoArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -193,6 +195,10 @@ pub struct RawCreateArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Task options")]
 pub struct TaskOpts {
+    /// Check the request and the local files, print the exact JSON it would
+    /// send and its estimated cost, and send nothing.
+    #[arg(long, conflicts_with_all = ["wait", "download"])]
+    pub dry_run: bool,
     /// Wait for the task to finish, showing its status.
     #[arg(long)]
     pub wait: bool,
@@ -642,6 +648,16 @@ pub struct BatchArgs {
     /// Create the valid lines even when some lines are invalid.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Stop creating once the next line would take what the journal's lines
+    /// have committed (charges of finished tasks, estimates of the others)
+    /// over USD dollars; the tasks in flight finish. A line the spec's price
+    /// table cannot price is not created under a budget.
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    pub budget: Option<Usd>,
+    /// Start even when the account's balance cannot cover the batch's
+    /// estimate.
+    #[arg(long, short)]
+    pub yes: bool,
     /// Re-send the lines whose create outcome is unknown. RISK: if their
     /// first create did reach PiAPI, this makes a duplicate task, billed too.
     #[arg(long)]
@@ -750,6 +766,19 @@ pub struct CompletionsArgs {
 /// closed enum takes only those (clap prints the list on a typo), an open one
 /// (`x-open-enum`: versions, durations, effects …) also takes a value PiAPI
 /// added after this release, which the SDK sends with a warning.
+/// Dollars (`12.50`, `$12.50`).
+fn parse_usd(text: &str) -> Result<Usd, String> {
+    let dollars: f64 = text
+        .trim()
+        .trim_start_matches('$')
+        .parse()
+        .map_err(|_| format!("`{text}` is not an amount of dollars, e.g. 12.50"))?;
+    if !(dollars.is_finite() && dollars >= 0.0) {
+        return Err(format!("`{text}` must be zero or more dollars"));
+    }
+    Ok(Usd::from_dollars(dollars))
+}
+
 /// A shot from `3s:a door opens` (or `3:a door opens`).
 fn parse_shot(text: &str) -> Result<Shot, String> {
     let (seconds, prompt) = text

@@ -7,6 +7,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+use piapi_kling::DryRun;
+use piapi_kling::models::catalog::Estimate;
 use piapi_kling::models::{TaskData, Violation};
 use piapi_kling::{Error, TaskResult};
 use serde_json::{Value, json};
@@ -83,6 +85,57 @@ impl Output {
         if self.json {
             out_line(&value.to_string());
         }
+    }
+
+    /// The estimate of a create about to be sent: a note on stderr, or an
+    /// `{"event":"estimate",…}` line with `--json`.
+    pub fn estimate(&self, estimate: &Estimate) {
+        if self.json {
+            self.event(json!({
+                "event": "estimate",
+                "usd": estimate.usd(),
+                "units": estimate.units(),
+                "estimate": estimate.to_string(),
+            }));
+        } else {
+            self.note(format!("estimate {estimate}"));
+        }
+    }
+
+    /// What `--dry-run` found: the request (webhook secret masked), its
+    /// estimate, the local files it would upload and the warnings.
+    pub fn dry_run(&self, dry: &DryRun) {
+        let mut request = serde_json::to_value(&dry.request).unwrap_or(Value::Null);
+        if let Some(secret) = request.pointer_mut("/config/webhook_config/secret")
+            && secret.as_str().is_some_and(|s| !s.is_empty())
+        {
+            *secret = json!("<redacted>");
+        }
+        let uploads: Vec<Value> = dry
+            .uploads
+            .iter()
+            .map(|(field, file)| json!({"field": field, "file": file}))
+            .collect();
+        self.warnings(&dry.warnings);
+        if self.json {
+            self.object(&json!({
+                "dry_run": true,
+                "request": request,
+                "estimate": {
+                    "usd": dry.estimate.usd(),
+                    "units": dry.estimate.units(),
+                    "text": dry.estimate.to_string(),
+                },
+                "uploads": uploads,
+            }));
+            return;
+        }
+        out_line(&serde_json::to_string_pretty(&request).unwrap_or_default());
+        out_line(&format!("estimate {}", dry.estimate));
+        for (field, file) in &dry.uploads {
+            out_line(&format!("upload  {} -> {field}", file.display()));
+        }
+        out_line("dry run: nothing was uploaded or created");
     }
 
     /// Announces a task the moment it exists, so its id survives whatever

@@ -82,11 +82,15 @@ fn a_failed_task_exits_3_with_its_code_and_messages() {
     let error = &stdout_json(&json.stdout)["error"];
     assert_eq!(error["kind"], "task_failed");
     assert_eq!(error["code"], 10002);
-    // The id was announced on stderr, as a JSON event, before the wait.
-    let first_event: serde_json::Value =
-        serde_json::from_str(text(&json.stderr).lines().next().unwrap()).unwrap();
-    assert_eq!(first_event["event"], "created");
-    assert_eq!(first_event["task_id"], error["task_id"]);
+    // The estimate, then the id, announced on stderr as JSON events before
+    // the wait.
+    let events: Vec<serde_json::Value> = text(&json.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(events[0]["event"], "estimate");
+    assert_eq!(events[1]["event"], "created");
+    assert_eq!(events[1]["task_id"], error["task_id"]);
 }
 
 #[test]

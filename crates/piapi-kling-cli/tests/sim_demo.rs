@@ -165,7 +165,7 @@ fn demo_with_a_key_asks_before_spending_money() {
         "the cost is stated: {stderr}"
     );
     assert!(
-        stderr.contains("kling-3.0-audio  $0.7500 (5 s × $0.1500/s"),
+        stderr.contains("kling-3.0-audio  $0.75 (5 s × $0.15/s"),
         "each step's price and rule: {stderr}"
     );
     assert!(stderr.contains("--yes"), "{stderr}");

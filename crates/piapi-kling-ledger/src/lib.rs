@@ -40,7 +40,7 @@ pub use owner::{Owner, is_alive};
 pub use postgres::PgLedger;
 pub use sqlite::SqliteLedger;
 pub use types::{
-    ClaimRequest, Delivery, LineSpec, Mismatch, Row, State, StoredDelivery, new_token,
+    ClaimRequest, Delivery, Intent, LineSpec, Mismatch, Row, State, StoredDelivery, new_token,
 };
 
 /// Why a ledger operation failed.
@@ -108,7 +108,28 @@ pub trait Ledger: Send + Sync + fmt::Debug {
     /// Durably records that a create for `id` is about to be sent with the
     /// correlation `token`, if `owner` still holds the line's lease. `false`
     /// means the lease was lost: the create must not be sent.
-    async fn record_intent(&self, owner: &str, id: &str, token: &str) -> Result<bool>;
+    async fn record_intent(&self, owner: &str, id: &str, token: &str) -> Result<bool> {
+        let intent = self
+            .record_intent_within(owner, id, token, None, None)
+            .await?;
+        Ok(intent == Intent::Recorded)
+    }
+
+    /// [`Ledger::record_intent`] with the create's `estimate` (1e-7 USD),
+    /// recorded with the intent, and a `budget` for the whole ledger: when
+    /// the other lines' committed money (charges of finished tasks,
+    /// estimates of the others sent) plus `estimate` would exceed it, nothing
+    /// is recorded and the answer is [`Intent::OverBudget`]. The check and
+    /// the record are one transaction, serialized across runners, so runners
+    /// sharing a ledger never overspend together.
+    async fn record_intent_within(
+        &self,
+        owner: &str,
+        id: &str,
+        token: &str,
+        estimate: Option<i64>,
+        budget: Option<i64>,
+    ) -> Result<Intent>;
 
     /// Durably records the task the create for `id` made.
     async fn record_created(&self, id: &str, task_id: &str) -> Result<()>;
@@ -118,7 +139,9 @@ pub trait Ledger: Send + Sync + fmt::Debug {
     /// delivery linked its task meanwhile. Returns the row as it now is.
     async fn record_unknown(&self, id: &str, task_id: Option<&str>, error: &str) -> Result<Row>;
 
-    /// Records that the create for `id` made no task; ends the lease.
+    /// Records that the create for `id` made no task (after its intent), or
+    /// that a pending line was not sent (e.g. a budget cannot price it); ends
+    /// the lease. The next run retries it.
     async fn record_create_failed(&self, id: &str, error: &str) -> Result<()>;
 
     /// Records the end of the task of `id`, with the task as PiAPI sent it

@@ -28,7 +28,7 @@ use tokio::sync::{Notify, OnceCell};
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
 use crate::types::{
-    ClaimRequest, Delivery, LineSpec, Mismatch, Row, State, StoredDelivery, redact_url,
+    ClaimRequest, Delivery, Intent, LineSpec, Mismatch, Row, State, StoredDelivery, redact_url,
 };
 use crate::{Ledger, LedgerError, Result};
 
@@ -36,11 +36,23 @@ use crate::{Ledger, LedgerError, Result};
 const NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 const COLUMNS: &str = "line_id, line_no, state, task_id, attempts, error, consume, files, \
-                       lease_owner, lease_until, token, updated_at, task";
+                       lease_owner, lease_until, token, updated_at, task, estimate";
+
+/// What the lines other than `$1` have committed, in 1e-7 USD (see the
+/// SQLite ledger's `COMMITTED`).
+const COMMITTED: &str = "SELECT COALESCE(SUM(CASE
+        WHEN state = 'completed' THEN COALESCE(consume, estimate, 0)
+        WHEN state = 'failed' THEN COALESCE(consume, 0)
+        WHEN state IN ('intent', 'created', 'unknown') THEN COALESCE(estimate, 0)
+        ELSE 0 END), 0)::bigint
+    FROM kling_lines WHERE line_id <> $1";
+
+/// The advisory lock that serializes budget checks across runners.
+const BUDGET_LOCK: i64 = 0x6b6c_696e_6762;
 
 /// Versioned migrations: `MIGRATIONS[n]` takes version n to n + 1, each in
 /// the transaction that records it.
-const MIGRATIONS: [&str; 2] = ["
+const MIGRATIONS: [&str; 3] = ["
     CREATE TABLE kling_lines (
         line_id     text PRIMARY KEY,
         line_no     bigint NOT NULL,
@@ -69,6 +81,8 @@ const MIGRATIONS: [&str; 2] = ["
     );
 ", "
     ALTER TABLE kling_lines ADD COLUMN task text;
+", "
+    ALTER TABLE kling_lines ADD COLUMN estimate bigint;
 "];
 
 /// A ledger in a PostgreSQL database.
@@ -83,6 +97,8 @@ pub struct PgLedger {
     relaxed: Client,
     /// The `LISTEN` session and what its notifications wake.
     listener: OnceCell<(Client, Arc<Notify>)>,
+    /// The session of budget checks, which need a transaction of their own.
+    budget: OnceCell<tokio::sync::Mutex<Client>>,
     trips: AtomicU64,
 }
 
@@ -180,6 +196,7 @@ impl PgLedger {
             next: std::sync::atomic::AtomicUsize::new(0),
             relaxed,
             listener: OnceCell::new(),
+            budget: OnceCell::new(),
             trips: AtomicU64::new(0),
         })
     }
@@ -348,6 +365,7 @@ fn row_of(row: &tokio_postgres::Row) -> Row {
         task: row
             .get::<_, Option<String>>(12)
             .and_then(|t| serde_json::from_str(&t).ok()),
+        estimate: row.get(13),
     }
 }
 
@@ -522,22 +540,68 @@ impl Ledger for PgLedger {
             .map_err(|e| self.fail(e))
     }
 
-    async fn record_intent(&self, owner: &str, id: &str, token: &str) -> Result<bool> {
+    async fn record_intent_within(
+        &self,
+        owner: &str,
+        id: &str,
+        token: &str,
+        estimate: Option<i64>,
+        budget: Option<i64>,
+    ) -> Result<Intent> {
         self.trip();
-        let n = self
-            .durable()
-            .execute(
-                &format!(
-                    "UPDATE kling_lines SET state = 'intent', attempts = attempts + 1,
-                         task_id = NULL, error = NULL, token = $3, updated_at = {NOW}
-                     WHERE line_id = $1 AND lease_owner = $2 AND lease_until >= {NOW}
-                       AND state IN ('pending', 'create_failed', 'unknown')"
-                ),
-                &[&id, &owner, &token],
-            )
+        let update = format!(
+            "UPDATE kling_lines SET state = 'intent', attempts = attempts + 1,
+                 task_id = NULL, error = NULL, token = $3, estimate = $4, updated_at = {NOW}
+             WHERE line_id = $1 AND lease_owner = $2 AND lease_until >= {NOW}
+               AND state IN ('pending', 'create_failed', 'unknown')"
+        );
+        let Some(budget) = budget else {
+            let n = self
+                .durable()
+                .execute(&update, &[&id, &owner, &token, &estimate])
+                .await
+                .map_err(|e| self.fail(e))?;
+            return Ok(if n == 1 {
+                Intent::Recorded
+            } else {
+                Intent::Lost
+            });
+        };
+        let session = self
+            .budget
+            .get_or_try_init(|| async {
+                session(&self.name, &self.url, &self.schema, false)
+                    .await
+                    .map(tokio::sync::Mutex::new)
+            })
+            .await?;
+        let mut client = session.lock().await;
+        let tx = client.transaction().await.map_err(|e| self.fail(e))?;
+        // Each statement of a READ COMMITTED transaction sees what was
+        // committed before it began: after the lock, every other runner's
+        // recorded intent is counted.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&BUDGET_LOCK])
             .await
             .map_err(|e| self.fail(e))?;
-        Ok(n == 1)
+        let committed: i64 = tx
+            .query_one(COMMITTED, &[&id])
+            .await
+            .map_err(|e| self.fail(e))?
+            .get(0);
+        if committed.saturating_add(estimate.unwrap_or(0)) > budget {
+            tx.rollback().await.map_err(|e| self.fail(e))?;
+            return Ok(Intent::OverBudget { committed });
+        }
+        let n = tx
+            .execute(&update, &[&id, &owner, &token, &estimate])
+            .await
+            .map_err(|e| self.fail(e))?;
+        tx.commit().await.map_err(|e| self.fail(e))?;
+        Ok(if n == 1 {
+            Intent::Recorded
+        } else {
+            Intent::Lost
+        })
     }
 
     async fn record_created(&self, id: &str, task_id: &str) -> Result<()> {
@@ -597,7 +661,7 @@ impl Ledger for PgLedger {
                 &format!(
                     "UPDATE kling_lines SET state = 'create_failed', error = $2,
                          lease_owner = NULL, lease_until = NULL, updated_at = {NOW}
-                     WHERE line_id = $1 AND state = 'intent'"
+                     WHERE line_id = $1 AND state IN ('intent', 'pending', 'create_failed')"
                 ),
                 &[&id, &error],
             )

@@ -15,14 +15,16 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::types::{ClaimRequest, Delivery, LineSpec, Mismatch, Row, State, StoredDelivery};
+use crate::types::{
+    ClaimRequest, Delivery, Intent, LineSpec, Mismatch, Row, State, StoredDelivery,
+};
 use crate::{Ledger, LedgerError, Result};
 
 /// The schema version, in `PRAGMA user_version`.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// Versioned migrations: `MIGRATIONS[n]` takes version n to n + 1.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     // 1: the journal of the single-process `kling batch`.
     "CREATE TABLE IF NOT EXISTS lines (
         line_id     TEXT PRIMARY KEY,
@@ -55,10 +57,22 @@ const MIGRATIONS: [&str; 3] = [
      );",
     // 3: the finished task as PiAPI sent it (JSON), for `kling batch --json`.
     "ALTER TABLE lines ADD COLUMN task TEXT;",
+    // 4: each line's estimate (1e-7 USD), for budgets and the summary.
+    "ALTER TABLE lines ADD COLUMN estimate INTEGER;",
 ];
 
 const COLUMNS: &str = "line_id, line_no, state, task_id, attempts, error, consume, files, \
-                       lease_owner, lease_until, token, updated_at, task";
+                       lease_owner, lease_until, token, updated_at, task, estimate";
+
+/// What the lines other than `?1` have committed, in 1e-7 USD: the charges
+/// of finished tasks (a failed one is refunded) and the estimates of the
+/// creates sent and not finished.
+pub(crate) const COMMITTED: &str = "SELECT COALESCE(SUM(CASE
+        WHEN state = 'completed' THEN COALESCE(consume, estimate, 0)
+        WHEN state = 'failed' THEN COALESCE(consume, 0)
+        WHEN state IN ('intent', 'created', 'unknown') THEN COALESCE(estimate, 0)
+        ELSE 0 END), 0)
+    FROM lines WHERE line_id <> ?1";
 
 /// How often runners look for new deliveries in the file.
 const POLL: Duration = Duration::from_millis(200);
@@ -178,6 +192,7 @@ fn row_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         task: row
             .get::<_, Option<String>>(12)?
             .and_then(|t| serde_json::from_str(&t).ok()),
+        estimate: row.get(13)?,
     })
 }
 
@@ -322,18 +337,39 @@ impl Ledger for SqliteLedger {
         .await
     }
 
-    async fn record_intent(&self, owner: &str, id: &str, token: &str) -> Result<bool> {
+    async fn record_intent_within(
+        &self,
+        owner: &str,
+        id: &str,
+        token: &str,
+        estimate: Option<i64>,
+        budget: Option<i64>,
+    ) -> Result<Intent> {
         let (owner, id, token) = (owner.to_owned(), id.to_owned(), token.to_owned());
         self.with(true, move |conn| {
+            // IMMEDIATE: the write lock is taken first, so no other process
+            // commits between the sum and the update.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            if let Some(budget) = budget {
+                let committed: i64 = tx.query_row(COMMITTED, params![id], |r| r.get(0))?;
+                if committed.saturating_add(estimate.unwrap_or(0)) > budget {
+                    return Ok(Intent::OverBudget { committed });
+                }
+            }
             let now = now_ms();
-            conn.execute(
+            let n = tx.execute(
                 "UPDATE lines SET state = 'intent', attempts = attempts + 1, task_id = NULL,
-                     error = NULL, token = ?3, updated_at = ?4
+                     error = NULL, token = ?3, estimate = ?5, updated_at = ?4
                  WHERE line_id = ?1 AND lease_owner = ?2 AND lease_until >= ?4
                    AND state IN ('pending', 'create_failed', 'unknown')",
-                params![id, owner, token, now],
-            )
-            .map(|n| n == 1)
+                params![id, owner, token, now, estimate],
+            )?;
+            tx.commit()?;
+            Ok(if n == 1 {
+                Intent::Recorded
+            } else {
+                Intent::Lost
+            })
         })
         .await
     }
@@ -375,7 +411,7 @@ impl Ledger for SqliteLedger {
             conn.execute(
                 "UPDATE lines SET state = 'create_failed', error = ?2, lease_owner = NULL,
                      lease_until = NULL, updated_at = ?3
-                 WHERE line_id = ?1 AND state = 'intent'",
+                 WHERE line_id = ?1 AND state IN ('intent', 'pending', 'create_failed')",
                 params![id, error, now_ms()],
             )
             .map(drop)

@@ -50,6 +50,23 @@ impl State {
     }
 }
 
+/// What [`Ledger::record_intent_within`](crate::Ledger::record_intent_within) decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intent {
+    /// The intent is recorded (with its estimate): send the create.
+    Recorded,
+    /// The line is no longer this runner's (its lease passed to another, or
+    /// its state changed): do not send.
+    Lost,
+    /// Sending it would take what the ledger's lines have committed over the
+    /// budget: do not send; the line stays as it was.
+    OverBudget {
+        /// What the other lines have committed, in 1e-7 USD: the charges of
+        /// finished tasks and the estimates of the others sent.
+        committed: i64,
+    },
+}
+
 /// A line of a batch file as the ledger registers it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineSpec {
@@ -98,6 +115,8 @@ pub struct Row {
     /// The task as PiAPI last sent it when it ended (fields the spec does not
     /// list included; a webhook secret redacted by the caller).
     pub task: Option<serde_json::Value>,
+    /// The estimate recorded with the line's last intent, in 1e-7 USD.
+    pub estimate: Option<i64>,
 }
 
 /// What a runner asks [`Ledger::claim`](crate::Ledger::claim) for.

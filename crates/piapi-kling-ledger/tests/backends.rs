@@ -413,3 +413,99 @@ async fn a_delivery_wakes_a_postgres_listener() {
     waiter.await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_runners_never_commit_more_than_the_budget() {
+    both("budget", |ledger| async move {
+        // 40 lines at 3 units each under a budget of 100: 33 may be sent.
+        ledger.register(&lines(40)).await.unwrap();
+        let start = ledger.now_ms().await.unwrap();
+        let mut runners = Vec::new();
+        for _ in 0..4 {
+            let ledger = ledger.clone();
+            runners.push(tokio::spawn(async move {
+                let owner = Owner::new();
+                let (mut sent, mut refused) = (0, 0);
+                loop {
+                    let rows = ledger
+                        .claim(&claim(&owner, Duration::from_secs(60), 3, start))
+                        .await
+                        .unwrap();
+                    if rows.is_empty() {
+                        break (sent, refused);
+                    }
+                    for row in rows {
+                        let intent = ledger
+                            .record_intent_within(
+                                owner.as_str(),
+                                &row.id,
+                                &new_token(),
+                                Some(3),
+                                Some(100),
+                            )
+                            .await
+                            .unwrap();
+                        match intent {
+                            piapi_kling_ledger::Intent::Recorded => {
+                                ledger
+                                    .record_created(&row.id, &format!("t-{}", row.id))
+                                    .await
+                                    .unwrap();
+                                sent += 1;
+                            }
+                            piapi_kling_ledger::Intent::OverBudget { committed } => {
+                                assert!(committed + 3 > 100, "refused at {committed}");
+                                ledger
+                                    .record_create_failed(&row.id, "over budget")
+                                    .await
+                                    .unwrap();
+                                refused += 1;
+                            }
+                            other => panic!("{other:?}"),
+                        }
+                    }
+                }
+            }));
+        }
+        let (mut sent, mut refused) = (0, 0);
+        for runner in runners {
+            let (s, r) = runner.await.unwrap();
+            sent += s;
+            refused += r;
+        }
+        assert_eq!((sent, refused), (33, 7));
+        let rows = ledger.rows().await.unwrap();
+        let committed: i64 = rows
+            .iter()
+            .filter(|r| r.state == State::Created)
+            .map(|r| r.estimate.unwrap())
+            .sum();
+        assert_eq!(committed, 99);
+
+        // A finished task counts for what it was charged, a failed one for nothing.
+        let created: Vec<_> = rows.iter().filter(|r| r.state == State::Created).collect();
+        ledger
+            .record_finished(&created[0].id, State::Completed, Some(1), None, None, false)
+            .await
+            .unwrap();
+        ledger
+            .record_finished(&created[1].id, State::Failed, None, Some("x"), None, false)
+            .await
+            .unwrap();
+        ledger.register(&lines(41)).await.unwrap();
+        let owner = Owner::new();
+        let retry = ledger
+            .claim(&claim(&owner, Duration::from_secs(60), 1, start))
+            .await
+            .unwrap();
+        assert_eq!(retry[0].id, "line-41");
+        let id = &retry[0].id;
+        // 99 - 3 + 1 - 3 = 94 committed: one more line of 3 fits, then 97 + 5 > 100.
+        let fits = ledger
+            .record_intent_within(owner.as_str(), id, &new_token(), Some(3), Some(100))
+            .await
+            .unwrap();
+        assert_eq!(fits, piapi_kling_ledger::Intent::Recorded);
+    })
+    .await;
+}

@@ -2,7 +2,7 @@
 //! fields (`account_id`, `account_name`, `credits`) or the newer ones (`id`,
 //! `name`, `credit_pack_info`), with `equivalent_in_usd` in both.
 
-use crate::AccountInfo;
+use crate::{AccountInfo, ActiveTasks, ProviderActiveTasks};
 
 /// Units of `credits` per US dollar (1 unit = 1e-7 USD, as `meta.usage`).
 const UNITS_PER_USD: f64 = 10_000_000.0;
@@ -28,6 +28,23 @@ impl AccountInfo {
     pub fn balance_usd(&self) -> Option<f64> {
         self.equivalent_in_usd
             .or_else(|| self.credits.map(|units| units as f64 / UNITS_PER_USD))
+    }
+}
+
+impl ActiveTasks {
+    /// The counts of one provider (`kling`, `midjourney`…), if PiAPI listed it.
+    pub fn provider(&self, name: &str) -> Option<ProviderActiveTasks> {
+        serde_json::from_value(self.extra.get(name)?.clone()).ok()
+    }
+
+    /// Every provider PiAPI listed, with its counts.
+    pub fn providers(&self) -> Vec<(String, ProviderActiveTasks)> {
+        self.extra
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.clone(), serde_json::from_value(value.clone()).ok()?))
+            })
+            .collect()
     }
 }
 

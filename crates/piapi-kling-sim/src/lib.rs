@@ -30,15 +30,18 @@
 //!
 //! | Control | Where | Effect |
 //! |---|---|---|
-//! | `x-sim-fault: 500 \| 502 \| 503 \| 504 \| 429 \| drop \| truncate \| malformed \| unknown-enum \| extra-fields \| delay=<ms>` | request header, comma-separated | injects exactly these faults into this request (server-wide random faults are not rolled for it) |
+//! | `x-sim-fault: 500 \| 502 \| 503 \| 504 \| 429 \| drop \| drop-after \| truncate \| malformed \| unknown-enum \| extra-fields \| new-shape \| delay=<ms>` | request header, comma-separated | injects exactly these faults into this request (server-wide random faults are not rolled for it) |
 //! | `x-sim-scenario: content-filter \| upstream-failure \| slow` | request header of a create, comma-separated | makes the new task fail or run slowly |
 //! | `[sim:content-filter]`, `[sim:upstream-failure]`, `[sim:slow]` | anywhere in a string of the create request's `input` (usually `prompt`) | the same as the header |
 //!
 //! Faults decided before the operation runs (`drop`, `429`, `5xx`) never run
 //! it: a create answered with 503 created no task. `truncate`, `malformed`,
 //! `unknown-enum` and `extra-fields` change the answer of an operation that
-//! did run: a create whose body was truncated did create its task. See the
-//! crate README for the duration and price tables and the memory figures.
+//! did run: a create whose body was truncated did create its task;
+//! `drop-after` runs the operation and then drops the connection; `new-shape`
+//! answers a get in a shape newer than the spec. Durations, results and
+//! prices come from the spec (`x-simulate`, `x-price`); the crate README
+//! lists them with the memory figures.
 #![deny(missing_docs)]
 
 mod admission;

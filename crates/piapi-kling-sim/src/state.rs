@@ -307,6 +307,20 @@ impl AppState {
         stored + self.evicted_consumed.load(Ordering::Relaxed)
     }
 
+    /// How many stored tasks are staged, pending and processing at `now`.
+    pub(crate) fn active_counts(&self, now: Instant) -> [i64; 3] {
+        let mut counts = [0; 3];
+        for task in self.tasks.iter() {
+            match task.phase(now) {
+                Phase::Staged => counts[0] += 1,
+                Phase::Pending => counts[1] += 1,
+                Phase::Processing { .. } => counts[2] += 1,
+                _ => {}
+            }
+        }
+        counts
+    }
+
     /// Scheduler: a task with a webhook has reached its end instant.
     pub(crate) fn on_terminal(&self, id: Uuid) {
         let now = Instant::now();

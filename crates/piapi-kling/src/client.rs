@@ -314,6 +314,13 @@ impl Client {
         self.core.account_info().await
     }
 
+    /// How many of the account's tasks are staged, pending and processing,
+    /// per provider (`GET /account/active_tasks`); read one provider's counts
+    /// with [`ActiveTasks::provider`](piapi_kling_models::ActiveTasks::provider).
+    pub async fn active_tasks(&self) -> Result<piapi_kling_models::ActiveTasks> {
+        self.core.active_tasks().await
+    }
+
     /// A handle on an existing task, e.g. to resume waiting after
     /// [`Error::Timeout`]. Its first poll happens at once.
     pub fn task(&self, task_id: impl Into<String>) -> TaskHandle {

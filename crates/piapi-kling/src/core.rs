@@ -8,8 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use piapi_kling_models::validation::Rule;
 use piapi_kling_models::{
-    AccountInfo, CancelModel, CreateTaskRequest, TaskData, UploadRequest, Validate, Violation,
-    Violations,
+    AccountInfo, ActiveTasks, CancelModel, CreateTaskRequest, TaskData, UploadRequest, Validate,
+    Violation, Violations,
 };
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
@@ -215,6 +215,23 @@ impl Core {
                     secrets: &[],
                 },
                 move || api.get_account_info().send(),
+            )
+            .await?;
+        Ok(response.data)
+    }
+
+    /// The account's unfinished tasks, counted per provider.
+    pub(crate) async fn active_tasks(&self) -> Result<ActiveTasks> {
+        let api = &self.api;
+        let response = self
+            .transport
+            .call(
+                Call {
+                    op: Op::ActiveTasks,
+                    task_id: None,
+                    secrets: &[],
+                },
+                move || api.get_active_tasks().send(),
             )
             .await?;
         Ok(response.data)

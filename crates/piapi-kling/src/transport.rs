@@ -52,6 +52,7 @@ pub(crate) enum Op {
     CancelTasks,
     Upload,
     AccountInfo,
+    ActiveTasks,
 }
 
 impl Op {
@@ -63,6 +64,7 @@ impl Op {
             Op::CancelTasks => "cancel_tasks",
             Op::Upload => "upload_file",
             Op::AccountInfo => "get_account_info",
+            Op::ActiveTasks => "get_active_tasks",
         }
     }
 

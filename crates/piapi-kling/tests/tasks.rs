@@ -344,3 +344,21 @@ async fn a_builder_header_is_sent_but_cannot_replace_the_key() {
     // The headers were for that one request: the client itself is unchanged.
     client.get_task(handle.id()).await.unwrap();
 }
+
+#[tokio::test]
+async fn active_tasks_are_counted_per_provider() {
+    // Speed 1: the task stays pending, then processing, for seconds.
+    let sim = sim_builder().speed(1.0).start().await.unwrap();
+    let client = client_for(&sim);
+    let before = client.active_tasks().await.unwrap();
+    let kling = before.provider("kling").unwrap();
+    assert_eq!(kling.pending_count, Some(0));
+    client.text_to_video("a fox").send().await.unwrap();
+    let after = client.active_tasks().await.unwrap();
+    let kling = after.provider("kling").unwrap();
+    assert_eq!(
+        kling.pending_count.unwrap() + kling.processing_count.unwrap(),
+        1
+    );
+    assert_eq!(after.providers().len(), 1);
+}

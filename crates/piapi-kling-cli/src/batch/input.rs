@@ -3,7 +3,11 @@
 
 use std::collections::HashMap;
 
+use piapi_kling::models::validation::is_http_url;
 use piapi_kling::models::{CreateTaskRequest, Validate};
+
+/// Stands in for a local file while the rest of its line is checked.
+const LOCAL_FILE_STAND_IN: &str = "https://local.file.invalid/upload";
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -99,13 +103,29 @@ fn parse_line(raw: &str, number: usize) -> Result<Line, Invalid> {
             vec![format!("not a create-task request: {e}")],
         )
     })?;
-    let warnings = match request.report().into_result(false) {
-        Ok(warnings) => warnings.iter().map(ToString::to_string).collect(),
-        Err(violations) => {
-            return Err(fail(
-                Some(id),
-                violations.iter().map(ToString::to_string).collect(),
+    // A media field may name a local file (relative to the working
+    // directory): the SDK checks and uploads it when the line is sent. Here
+    // it must exist, and the rest of the line is checked around it.
+    let mut checked = request.clone();
+    let mut problems = Vec::new();
+    for slot in checked.media_mut() {
+        if slot.url.is_empty() || is_http_url(slot.url) {
+            continue;
+        }
+        if !std::path::Path::new(slot.url.as_str()).is_file() {
+            problems.push(format!(
+                "{}: `{}` is neither an http(s) URL nor an existing file (format)",
+                slot.path, slot.url
             ));
+        }
+        *slot.url = LOCAL_FILE_STAND_IN.to_owned();
+    }
+    let warnings = match checked.report().into_result(false) {
+        Ok(warnings) if problems.is_empty() => warnings.iter().map(ToString::to_string).collect(),
+        Ok(_) => return Err(fail(Some(id), problems)),
+        Err(violations) => {
+            problems.extend(violations.iter().map(ToString::to_string));
+            return Err(fail(Some(id), problems));
         }
     };
     let encoded = serde_json::to_vec(&request).unwrap_or_default();

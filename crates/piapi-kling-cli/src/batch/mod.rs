@@ -14,6 +14,7 @@ mod summary;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use piapi_kling::Usd;
 use piapi_kling_ledger::{Ledger, LedgerError, LineSpec, Row};
 
 use crate::cli::{BatchArgs, BatchCommand};
@@ -126,6 +127,8 @@ pub async fn run(ctx: &Ctx, args: BatchArgs) -> Result<(), CliError> {
         ));
     }
     let ids: HashSet<String> = parsed.lines.iter().map(|l| l.id.clone()).collect();
+    let rows = of_file(ledger.rows().await?, &ids);
+    check_money(ctx, &client, &parsed.lines, &rows, &args).await?;
     let settings = run::Settings {
         concurrency: args.concurrency as usize,
         download: args.download.clone(),
@@ -134,6 +137,7 @@ pub async fn run(ctx: &Ctx, args: BatchArgs) -> Result<(), CliError> {
         resend_unknown: args.resend_unknown,
         lease: args.lease,
         webhook,
+        budget: args.budget,
     };
     let outcome = run::run(
         client,
@@ -146,10 +150,30 @@ pub async fn run(ctx: &Ctx, args: BatchArgs) -> Result<(), CliError> {
 
     let rows = of_file(ledger.rows().await?, &ids);
     let summary = summary::Summary::of(&rows, parsed.invalid.len());
+    let costs = summary::costs(&rows, &parsed.lines);
     ctx.out
-        .object(&summary::to_json(&summary, &rows, &parsed.invalid));
-    for line in summary::to_lines(&summary, &rows) {
+        .object(&summary::to_json(&summary, &rows, &parsed.invalid, &costs));
+    for line in summary::to_lines(&summary, &rows, &costs) {
         ctx.out.line(line);
+    }
+    if let Ok(Some(committed)) = &outcome {
+        let budget = args.budget.unwrap_or_default();
+        let text = format!(
+            "budget reached: {committed} committed of {budget}; {} line{} not created. The journal \
+             remembers what was spent: resume with a higher budget, e.g. `kling batch {} --journal {} --budget {}`",
+            summary.pending,
+            if summary.pending == 1 { "" } else { "s" },
+            file.display(),
+            piapi_kling_ledger::describe_location(&journal),
+            Usd::from_dollars((budget.dollars() * 2.0).max(1.0)).dollars(),
+        );
+        ctx.out.note(&text);
+        ctx.out.event(serde_json::json!({
+            "event": "budget_reached",
+            "committed_usd": committed.dollars(),
+            "budget_usd": budget.dollars(),
+            "not_created": summary.pending,
+        }));
     }
     ctx.out.event(serde_json::json!({
         "event": "ledger",
@@ -161,6 +185,83 @@ pub async fn run(ctx: &Ctx, args: BatchArgs) -> Result<(), CliError> {
         Exit::Success => Ok(()),
         exit => Err(CliError::Reported(exit)),
     }
+}
+
+/// States what the lines still to create are estimated to cost and what the
+/// account holds, and refuses to start when the balance cannot cover the
+/// estimate (unless `--yes`).
+async fn check_money(
+    ctx: &Ctx,
+    client: &piapi_kling::Client,
+    lines: &[input::Line],
+    rows: &[Row],
+    args: &BatchArgs,
+) -> Result<(), CliError> {
+    let to_create: HashSet<&str> = rows
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.state,
+                piapi_kling_ledger::State::Pending | piapi_kling_ledger::State::CreateFailed
+            )
+        })
+        .map(|r| r.id.as_str())
+        .collect();
+    let mut total = Usd::ZERO;
+    let mut unpriced = 0;
+    let mut count = 0;
+    for line in lines.iter().filter(|l| to_create.contains(l.id.as_str())) {
+        count += 1;
+        match line.request.estimate().amount() {
+            Some(amount) => total += amount,
+            None => unpriced += 1,
+        }
+    }
+    if count == 0 {
+        return Ok(());
+    }
+    let unpriced_note = if unpriced > 0 {
+        format!(" ({unpriced} with a price the spec's table does not know, not counted)")
+    } else {
+        String::new()
+    };
+    let balance = match client.account_info().await {
+        Ok(info) => info.balance_usd().map(Usd::from_dollars),
+        Err(e) => {
+            ctx.out
+                .note(format!("cannot read the account's balance: {e}"));
+            None
+        }
+    };
+    ctx.out.note(format!(
+        "batch estimate: {}{total} for {count} line{} to create{unpriced_note}; account balance: {}{}",
+        if unpriced > 0 { "at least " } else { "" },
+        if count == 1 { "" } else { "s" },
+        balance.map_or_else(|| "unknown".to_owned(), |b| b.to_string()),
+        args.budget
+            .map(|b| format!("; budget: {b}"))
+            .unwrap_or_default(),
+    ));
+    ctx.out.event(serde_json::json!({
+        "event": "estimate",
+        "lines": count,
+        "estimate_usd": total.dollars(),
+        "unpriced_lines": unpriced,
+        "balance_usd": balance.map(Usd::dollars),
+        "budget_usd": args.budget.map(Usd::dollars),
+    }));
+    // What the run can spend: the estimate, or less under a budget.
+    let spend = args.budget.map_or(total, |b| b.min(total));
+    if let Some(balance) = balance
+        && balance < spend
+        && !args.yes
+    {
+        return Err(CliError::invalid(format!(
+            "the account's balance ({balance}) cannot cover the batch's estimate ({spend}): \
+             nothing was created; pass --yes to start anyway, or --budget to cap the spending"
+        )));
+    }
+    Ok(())
 }
 
 /// The rows of the file's lines (a ledger may hold other files' lines too).

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar};
+use piapi_kling::Usd;
 use piapi_kling::models::{CreateTaskRequest, TaskData};
 use piapi_kling::{Client, Error, TaskHandle};
-use piapi_kling_ledger::{ClaimRequest, Ledger, Owner, Row, State};
+use piapi_kling_ledger::{ClaimRequest, Intent, Ledger, Owner, Row, State};
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
@@ -64,6 +66,8 @@ pub struct Settings {
     pub lease: Duration,
     /// The webhook creates carry, if any.
     pub webhook: Option<Webhook>,
+    /// What the journal's lines may commit in all (`--budget`).
+    pub budget: Option<Usd>,
 }
 
 /// What a claimed line needs, decided from its ledger row.
@@ -120,6 +124,10 @@ struct Shared {
     settings: Settings,
     downloader: Downloader,
     report: Reporter,
+    /// Set once a line was not created for the budget: no more claims.
+    budget_reached: AtomicBool,
+    /// What the journal had committed when the budget stopped a line.
+    committed: AtomicI64,
 }
 
 /// Prints per-line events without tearing the progress bar.
@@ -141,15 +149,17 @@ impl Reporter {
     }
 }
 
-/// Claims and runs lines of the file until none needs anyone. Returns the
-/// first ledger error, after letting the lines in flight finish.
+/// Claims and runs lines of the file until none needs anyone, or until the
+/// budget stops the creates (then `Some(committed)`, once the lines in
+/// flight finished). Returns the first ledger error, after letting the lines
+/// in flight finish.
 pub async fn run(
     client: Client,
     ledger: Arc<dyn Ledger>,
     lines: Vec<Line>,
     settings: Settings,
     out: Output,
-) -> Result<(), CliError> {
+) -> Result<Option<Usd>, CliError> {
     let owner = Owner::new();
     let run_started = ledger.now_ms().await?;
     let lines: HashMap<String, Line> = lines.into_iter().map(|l| (l.id.clone(), l)).collect();
@@ -167,6 +177,8 @@ pub async fn run(
             multi,
             bar,
         },
+        budget_reached: AtomicBool::new(false),
+        committed: AtomicI64::new(0),
     });
     let changed = Arc::new(Notify::new());
     let feed = settings.webhook.as_ref().map(|_| {
@@ -185,7 +197,11 @@ pub async fn run(
         feed.abort();
     }
     shared.report.bar.finish_and_clear();
-    result
+    result?;
+    Ok(shared
+        .budget_reached
+        .load(Ordering::SeqCst)
+        .then(|| Usd::from_units(shared.committed.load(Ordering::SeqCst))))
 }
 
 async fn claim_loop(
@@ -211,7 +227,8 @@ async fn claim_loop(
         // Claim in batches (an eighth of the slots): one claim serves
         // several lines.
         let batch = (settings.concurrency / 8).max(1);
-        if (free >= batch || (free > 0 && jobs.is_empty())) && first_error.is_none() {
+        let stopped = shared.budget_reached.load(Ordering::SeqCst);
+        if (free >= batch || (free > 0 && jobs.is_empty())) && first_error.is_none() && !stopped {
             claimed = ledger
                 .claim(&ClaimRequest {
                     owner: shared.owner.as_str().to_owned(),
@@ -246,7 +263,11 @@ async fn claim_loop(
         if got_work && jobs.len() < settings.concurrency {
             continue;
         }
-        if jobs.is_empty() && (first_error.is_some() || batch_is_over(shared, lines).await?) {
+        if jobs.is_empty()
+            && (first_error.is_some()
+                || shared.budget_reached.load(Ordering::SeqCst)
+                || batch_is_over(shared, lines).await?)
+        {
             break;
         }
         // Wait for a line to finish, the ledger to change, or a moment.
@@ -352,13 +373,61 @@ fn request_for(line: &Line, webhook: Option<&Webhook>, token: &str) -> CreateTas
 /// right after. `None` when no task can be waited for.
 async fn create(shared: &Shared, line: &Line) -> Result<Option<TaskHandle>, CliError> {
     let token = piapi_kling_ledger::new_token();
+    let estimate = line.request.estimate();
+    let budget = shared.settings.budget;
+    if budget.is_some() && estimate.amount().is_none() {
+        // Never counted as free: a line the table cannot price could cost
+        // anything, so a budget cannot allow it. Recorded as a create error
+        // (no task exists), which the next run retries.
+        let message = format!(
+            "not created under --budget: its price is {estimate}; a run without --budget creates it"
+        );
+        shared
+            .ledger
+            .record_create_failed(&line.id, &message)
+            .await?;
+        shared.report.say(
+            format!("line {} (id {}): {message}", line.number, line.id),
+            json!({"event": "unpriced", "line": line.number, "id": line.id, "error": message}),
+        );
+        return Ok(None);
+    }
     // Nothing is sent unless the intent is recorded: a crash after this
     // point leaves `intent`, which becomes `unknown` instead of re-sent.
-    let ours = shared
+    // The budget check and the record are one transaction of the ledger.
+    let intent = shared
         .ledger
-        .record_intent(shared.owner.as_str(), &line.id, &token)
+        .record_intent_within(
+            shared.owner.as_str(),
+            &line.id,
+            &token,
+            estimate.units(),
+            budget.map(Usd::units),
+        )
         .await?;
-    if !ours {
+    if let Intent::OverBudget { committed } = intent {
+        shared
+            .ledger
+            .release(shared.owner.as_str(), &line.id)
+            .await?;
+        shared.committed.store(committed, Ordering::SeqCst);
+        shared.budget_reached.store(true, Ordering::SeqCst);
+        let budget = budget.unwrap_or_default();
+        shared.report.say(
+            format!(
+                "line {} (id {}): not created: its estimate {} would take the {} committed over the budget of {budget}",
+                line.number,
+                line.id,
+                estimate.amount().unwrap_or_default(),
+                Usd::from_units(committed)
+            ),
+            json!({"event": "over_budget", "line": line.number, "id": line.id,
+                   "estimate_usd": estimate.usd(), "committed_usd": Usd::from_units(committed).dollars(),
+                   "budget_usd": budget.dollars()}),
+        );
+        return Ok(None);
+    }
+    if intent != Intent::Recorded {
         shared.report.say(
             format!(
                 "line {} (id {}): claim lost to another runner, not sent",
@@ -563,6 +632,7 @@ mod tests {
             token: None,
             updated_at: 0,
             task: None,
+            estimate: None,
         }
     }
 
@@ -575,6 +645,7 @@ mod tests {
             resend_unknown: false,
             lease: Duration::from_secs(30),
             webhook: None,
+            budget: None,
         }
     }
 

@@ -16,10 +16,10 @@ pub async fn run(ctx: &Ctx, args: &BatchStatusArgs) -> Result<(), CliError> {
     let now = ledger.now_ms().await?;
     let (runners, leased) = leases(&rows, now);
     let summary = summary::Summary::of(&rows, 0);
-    let mut object = summary::to_json(&summary, &rows, &[]);
+    let mut object = summary::to_json(&summary, &rows, &[], &[]);
     object["runners"] = json!({"active": runners, "lines_held": leased});
     ctx.out.object(&object);
-    for line in summary::to_lines(&summary, &rows) {
+    for line in summary::to_lines(&summary, &rows, &[]) {
         ctx.out.line(line);
     }
     ctx.out.line(format!(

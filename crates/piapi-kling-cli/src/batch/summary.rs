@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use super::input::Invalid;
+use std::collections::{BTreeMap, HashMap};
+
+use super::input::{Invalid, Line};
 use crate::exit::Exit;
 use crate::output::dollars;
 use piapi_kling_ledger::{Row, State};
@@ -75,9 +77,58 @@ impl Summary {
     }
 }
 
+/// What the lines of one task type were estimated to cost and were charged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cost {
+    /// The task type.
+    pub task_type: String,
+    /// Lines sent (with an estimate recorded or a task).
+    pub lines: usize,
+    /// Sum of the estimates recorded when the creates were sent (1e-7 USD).
+    pub estimated: i64,
+    /// Lines sent whose price the table did not know.
+    pub unpriced: usize,
+    /// Sum of `meta.usage.consume` of the finished tasks (1e-7 USD).
+    pub charged: i64,
+}
+
+/// Estimated vs charged, per task type, over the lines that were sent.
+pub fn costs(rows: &[Row], lines: &[Line]) -> Vec<Cost> {
+    let task_types: HashMap<&str, &str> = lines
+        .iter()
+        .map(|l| (l.id.as_str(), l.request.task_type()))
+        .collect();
+    let mut by_type: BTreeMap<&str, Cost> = BTreeMap::new();
+    for row in rows {
+        let sent = row.estimate.is_some() || row.task_id.is_some() || row.consume.is_some();
+        if !sent {
+            continue;
+        }
+        let task_type = task_types.get(row.id.as_str()).copied().unwrap_or("?");
+        let cost = by_type.entry(task_type).or_insert_with(|| Cost {
+            task_type: task_type.to_owned(),
+            ..Cost::default()
+        });
+        cost.lines += 1;
+        match row.estimate {
+            Some(units) => cost.estimated += units,
+            None => cost.unpriced += 1,
+        }
+        cost.charged += row.consume.unwrap_or(0);
+    }
+    by_type.into_values().collect()
+}
+
 /// The `--json` object: totals, every line, and the skipped invalid lines.
-pub fn to_json(summary: &Summary, rows: &[Row], invalid: &[Invalid]) -> Value {
+pub fn to_json(summary: &Summary, rows: &[Row], invalid: &[Invalid], costs: &[Cost]) -> Value {
     json!({
+        "costs": costs.iter().map(|c| json!({
+            "task_type": c.task_type,
+            "lines": c.lines,
+            "estimated_usd": c.estimated as f64 / 1e7,
+            "unpriced_lines": c.unpriced,
+            "charged_usd": c.charged as f64 / 1e7,
+        })).collect::<Vec<_>>(),
         "summary": {
             "total": summary.total,
             "completed": summary.completed,
@@ -99,6 +150,7 @@ pub fn to_json(summary: &Summary, rows: &[Row], invalid: &[Invalid]) -> Value {
             "attempts": r.attempts,
             "error": r.error,
             "consume": r.consume,
+            "estimate": r.estimate,
             "files": r.files,
             "task": r.task,
         })).collect::<Vec<_>>(),
@@ -110,8 +162,9 @@ pub fn to_json(summary: &Summary, rows: &[Row], invalid: &[Invalid]) -> Value {
     })
 }
 
-/// The human summary: totals, then every line that needs attention.
-pub fn to_lines(summary: &Summary, rows: &[Row]) -> Vec<String> {
+/// The human summary: totals, costs per task type, then every line that
+/// needs attention.
+pub fn to_lines(summary: &Summary, rows: &[Row], costs: &[Cost]) -> Vec<String> {
     let mut lines = vec![
         format!(
             "batch: {} lines: {} completed, {} failed, {} unknown, {} create errors, {} running, {} pending, {} invalid",
@@ -126,6 +179,21 @@ pub fn to_lines(summary: &Summary, rows: &[Row]) -> Vec<String> {
         ),
         format!("cost: {}", dollars(summary.consume)),
     ];
+    for c in costs {
+        let unpriced = if c.unpriced > 0 {
+            format!(" (+{} unpriced)", c.unpriced)
+        } else {
+            String::new()
+        };
+        lines.push(format!(
+            "  {:<22} {} line{}: estimated {}{unpriced}, charged {}",
+            c.task_type,
+            c.lines,
+            if c.lines == 1 { "" } else { "s" },
+            dollars(c.estimated),
+            dollars(c.charged)
+        ));
+    }
     let label = |r: &Row| format!("  line {} (id {})", r.line, r.id);
     let unknown: Vec<&Row> = rows
         .iter()
@@ -191,6 +259,7 @@ mod tests {
             token: None,
             updated_at: 0,
             task: None,
+            estimate: Some(2_600_000),
         }
     }
 
@@ -226,7 +295,18 @@ mod tests {
             Exit::Timeout
         );
         assert_eq!(Summary::of(&rows[..2], 1).exit(), Exit::Success);
-        let text = to_lines(&summary, &rows).join("\n");
+        let costs = vec![Cost {
+            task_type: "effects".into(),
+            lines: 4,
+            estimated: 10_400_000,
+            unpriced: 0,
+            charged: 5_200_000,
+        }];
+        let text = to_lines(&summary, &rows, &costs).join("\n");
+        assert!(
+            text.contains("effects                4 lines: estimated $1.04, charged $0.52"),
+            "{text}"
+        );
         assert!(
             text.contains("2 completed, 1 failed") && text.contains("$0.52"),
             "{text}"

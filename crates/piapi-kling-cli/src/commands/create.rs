@@ -15,12 +15,14 @@ use crate::cli::{
 use crate::exit::CliError;
 use crate::spec_flags::CreateCommand;
 
-/// Applies the options every builder has (webhook, service mode, headers)
-/// and sends it.
-async fn send<I: BuildRequest>(
+/// Applies the options every builder has (webhook, service mode, headers),
+/// then either shows what would be sent (`--dry-run`) or states the estimate,
+/// sends the task and follows it as the options say.
+async fn run<I: BuildRequest + Clone>(
+    ctx: &Ctx,
     builder: TaskBuilder<I>,
     opts: &TaskOpts,
-) -> Result<TaskHandle, CliError> {
+) -> Result<(), CliError> {
     let mut builder = builder;
     if let Some((endpoint, secret)) = webhook(opts)? {
         builder = builder.webhook(endpoint, secret);
@@ -31,7 +33,14 @@ async fn send<I: BuildRequest>(
     for (name, value) in &opts.headers {
         builder = builder.header(name.clone(), value.clone());
     }
-    Ok(builder.send().await?)
+    if opts.dry_run {
+        let dry = builder.dry_run().await?;
+        ctx.out.dry_run(&dry);
+        return Ok(());
+    }
+    ctx.out.estimate(&builder.estimate_cost());
+    let handle = builder.send().await?;
+    finish(ctx, handle, opts).await
 }
 
 /// Applies the settings both video subcommands have.
@@ -88,8 +97,7 @@ pub async fn video(ctx: &Ctx, args: VideoArgs) -> Result<(), CliError> {
         None => client.multi_shot([]),
     };
     let builder = video_settings(start, &args.settings);
-    let handle = send(builder, &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, builder, &args.task).await
 }
 
 /// `kling image-to-video`.
@@ -110,15 +118,13 @@ pub async fn image_to_video(ctx: &Ctx, args: ImageToVideoArgs) -> Result<(), Cli
         );
     }
     let builder = video_settings(builder, &args.settings);
-    let handle = send(builder, &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, builder, &args.task).await
 }
 
 /// `kling extend`.
 pub async fn extend(ctx: &Ctx, args: ExtendArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let handle = send(client.extend(&args.task_id), &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, client.extend(&args.task_id), &args.task).await
 }
 
 /// `kling lip-sync`.
@@ -135,8 +141,7 @@ pub async fn lip_sync(ctx: &Ctx, args: LipSyncArgs) -> Result<(), CliError> {
         builder = builder.audio(audio.as_str());
     }
     // Neither --text nor --audio is left to the SDK, which names the rule.
-    let handle = send(builder, &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, builder, &args.task).await
 }
 
 /// `kling effect`.
@@ -149,8 +154,7 @@ pub async fn effect(ctx: &Ctx, args: EffectArgs) -> Result<(), CliError> {
     if args.professional {
         builder = builder.professional(true);
     }
-    let handle = send(builder, &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, builder, &args.task).await
 }
 
 /// `kling try-on`.
@@ -169,8 +173,7 @@ pub async fn try_on(ctx: &Ctx, args: TryOnArgs) -> Result<(), CliError> {
     if let Some(n) = args.batch_size {
         builder = builder.batch_size(n);
     }
-    let handle = send(builder, &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, builder, &args.task).await
 }
 
 /// `kling sound`.
@@ -186,8 +189,7 @@ pub async fn sound(ctx: &Ctx, args: SoundArgs) -> Result<(), CliError> {
     if let Some(duration) = &args.duration {
         builder = builder.duration(*duration);
     }
-    let handle = send(builder, &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, builder, &args.task).await
 }
 
 /// `kling omni`.
@@ -224,8 +226,7 @@ pub async fn omni(ctx: &Ctx, args: OmniArgs) -> Result<(), CliError> {
     if !args.shots.is_empty() {
         builder = builder.shots(args.shots.clone());
     }
-    let handle = send(builder, &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, builder, &args.task).await
 }
 
 /// `kling motion`.
@@ -251,8 +252,7 @@ pub async fn motion(ctx: &Ctx, args: MotionArgs) -> Result<(), CliError> {
         builder = builder.version(version.clone());
     }
     // Neither --preset nor --video is left to the SDK, which names the rule.
-    let handle = send(builder, &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, builder, &args.task).await
 }
 
 /// `kling avatar`.
@@ -265,8 +265,7 @@ pub async fn avatar(ctx: &Ctx, args: AvatarArgs) -> Result<(), CliError> {
     if let Some(mode) = &args.mode {
         builder = builder.mode(mode.clone());
     }
-    let handle = send(builder, &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, builder, &args.task).await
 }
 
 /// `kling turbo`.
@@ -288,8 +287,7 @@ pub async fn turbo(ctx: &Ctx, args: TurboArgs) -> Result<(), CliError> {
     if let Some(text) = &args.negative_prompt {
         builder = builder.negative_prompt(text);
     }
-    let handle = send(builder, &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, builder, &args.task).await
 }
 
 /// `kling create TASK_TYPE [--FIELD VALUE]… [--input JSON] [--set input.NAME=VALUE]…`:
@@ -319,8 +317,7 @@ pub async fn create(ctx: &Ctx, command: CreateCommand) -> Result<(), CliError> {
     });
     let request: CreateTaskRequest = serde_json::from_value(body)
         .map_err(|e| CliError::invalid(format!("not a valid {task_type} request: {e}")))?;
-    let handle = send(ctx.client()?.custom(request), &args.task).await?;
-    finish(ctx, handle, &args.task).await
+    run(ctx, ctx.client()?.custom(request), &args.task).await
 }
 
 /// The text of `--input`: the JSON itself, `@FILE`, or `-` for stdin.
@@ -438,6 +435,7 @@ mod tests {
     #[test]
     fn a_webhook_secret_comes_from_the_named_variable() {
         let opts = |env: Option<&str>| TaskOpts {
+            dry_run: false,
             wait: false,
             download: None,
             covers: false,

@@ -6,7 +6,10 @@ use std::time::Instant;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use piapi_kling_models::{AccountInfo, AccountInfoResponse, CreditPackInfo};
+use piapi_kling_models::{
+    AccountInfo, AccountInfoResponse, ActiveTasks, ActiveTasksResponse, CreditPackInfo,
+    ProviderActiveTasks,
+};
 
 use crate::state::AppState;
 use crate::wire;
@@ -34,5 +37,19 @@ pub(super) async fn info(State(state): State<Arc<AppState>>) -> Response {
         )
         .with_equivalent_in_usd(credits as f64 / UNITS_PER_USD);
     let body = AccountInfoResponse::new(200, account, "success");
+    wire::json(StatusCode::OK, &wire::to_value(&body))
+}
+
+/// `GET /account/active_tasks`: the unfinished tasks per provider (the
+/// simulator runs Kling only).
+pub(super) async fn active_tasks(State(state): State<Arc<AppState>>) -> Response {
+    let [staged, pending, processing] = state.active_counts(Instant::now());
+    let kling = ProviderActiveTasks::default()
+        .with_staged_count(staged)
+        .with_pending_count(pending)
+        .with_processing_count(processing)
+        .with_active_tasks(staged + pending + processing);
+    let data = ActiveTasks::default().with_extra("kling", wire::to_value(&kling));
+    let body = ActiveTasksResponse::new(200, data).with_message("success");
     wire::json(StatusCode::OK, &wire::to_value(&body))
 }

@@ -1,4 +1,4 @@
-//! The HTTP surface: the spec's six operations behind the API key, plus the
+//! The HTTP surface: every operation of the spec behind the API key, plus the
 //! public media and file downloads (real CDN URLs need no key either).
 
 mod account;
@@ -37,6 +37,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(upload::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .route("/account/info", get(account::info))
+        .route("/account/active_tasks", get(account::active_tasks))
         .route_layer(from_fn_with_state(state.clone(), auth));
     Router::new()
         .merge(api)

@@ -7,7 +7,7 @@
 //!   what the file must be.
 //! - On top, hand-written conveniences ([`conveniences`]): constructors on
 //!   [`Client`](crate::Client) taking what a task requires, and helpers such as
-//!   `.tail_frame()`, `.element()`, `.motion_brush()` or `.text(text, voice)`.
+//!   `.tail_frame()`, `.element()`, `.brush()`, `.shots()` or `.text(text, voice)`.
 //!
 //! `send()` consumes the builder and, before any request:
 //! 1. checks every local file (exists, size, format, audio length),
