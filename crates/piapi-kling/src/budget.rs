@@ -118,6 +118,19 @@ impl Budget {
         }
     }
 
+    /// Settles a reservation by what the create did: kept for the task it
+    /// made (or may have made), released when it made none.
+    pub(crate) fn settle(&self, reservation: Reservation, sent: &Result<TaskData, Error>) {
+        match sent {
+            Ok(task) => self.keep(reservation, Some(&task.task_id)),
+            // It may have made a task: the money stays reserved.
+            Err(Error::AmbiguousCreate { task_id, .. }) => {
+                self.keep(reservation, task_id.as_deref())
+            }
+            Err(_) => self.release(reservation),
+        }
+    }
+
     /// Turns a finished task's reservation into what it was charged.
     pub(crate) fn observe(&self, task: &TaskData) {
         if !matches!(task.status, TaskStatus::Completed | TaskStatus::Failed) {

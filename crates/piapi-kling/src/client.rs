@@ -276,10 +276,17 @@ impl Client {
         &self,
         request: impl Into<CreateTaskRequest>,
     ) -> Result<TaskHandle> {
-        let task = self
-            .core
-            .send_create(&request.into(), &HeaderMap::new())
-            .await?;
+        let request = request.into();
+        // Unchecked, but never over the budget.
+        let reservation = match &self.core.budget {
+            Some(budget) => Some(budget.reserve(request.estimate())?),
+            None => None,
+        };
+        let sent = self.core.send_create(&request, &HeaderMap::new()).await;
+        if let (Some(budget), Some(reservation)) = (&self.core.budget, reservation) {
+            budget.settle(reservation, &sent);
+        }
+        let task = sent?;
         Ok(TaskHandle::created(
             self.core.clone(),
             task,

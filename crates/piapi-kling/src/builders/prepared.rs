@@ -218,14 +218,7 @@ impl Prepared {
         };
         let sent = self.upload_and_create(files).await;
         if let (Some(budget), Some(reservation)) = (&self.client.budget, reservation) {
-            match &sent {
-                Ok(task) => budget.keep(reservation, Some(&task.task_id)),
-                // It may have made a task: the money stays reserved.
-                Err(Error::AmbiguousCreate { task_id, .. }) => {
-                    budget.keep(reservation, task_id.as_deref())
-                }
-                Err(_) => budget.release(reservation),
-            }
+            budget.settle(reservation, &sent);
         }
         let task = sent?;
         Ok(TaskHandle::created(
