@@ -246,17 +246,19 @@ pub fn check_names(
     };
     let whens = simulate
         .into_iter()
-        .flat_map(|s| s.cases.iter().map(|c| &c.when))
+        .flat_map(|s| s.cases.iter().enumerate())
+        .map(|(i, c)| (format!("x-simulate cases[{i}]"), &c.when))
         .chain(
             price
                 .into_iter()
-                .flat_map(|p| p.rules.iter().map(|r| &r.when)),
+                .flat_map(|p| p.rules.iter().enumerate())
+                .map(|(i, r)| (format!("x-price rules[{i}]"), &r.when)),
         );
-    for when in whens {
+    for (at, when) in whens {
         for (name, values) in when {
-            known(name, "a `when`")?;
+            known(name, &format!("{at}: `when`"))?;
             for v in values {
-                when_text(v).with_context(|| format!("`when.{name}`"))?;
+                when_text(v).with_context(|| format!("{at}: `when.{name}`"))?;
             }
         }
     }

@@ -102,3 +102,34 @@ fn the_real_spec_is_clean() {
     let spec = Spec::load(&root.join("spec/piapi-kling.yaml"), "spec/piapi-kling.yaml").unwrap();
     piapi_kling_codegen::lint_spec(&spec).unwrap();
 }
+
+#[test]
+fn rejects_a_price_rule_naming_no_field() {
+    assert_rejects(
+        "bad_price",
+        &["x-price", "`depht`", "not a field of the input"],
+    );
+}
+
+#[test]
+fn rejects_media_on_a_number() {
+    assert_rejects("bad_media", &["x-media belongs on a string property"]);
+}
+
+/// `cargo xtask lint` and `generate` accept exactly the same specs: every
+/// bad fixture is rejected by the linter alone too.
+#[test]
+fn lint_rejects_whatever_generate_rejects() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let linted =
+            Spec::parse(text, &name).and_then(|spec| piapi_kling_codegen::lint_spec(&spec));
+        assert!(
+            linted.is_err(),
+            "{name}: lint accepts what generate rejects"
+        );
+    }
+}
