@@ -5,7 +5,6 @@
 
 mod common;
 
-use futures_util::StreamExt;
 use piapi_kling::{AspectRatio, TaskStatus, VideoDuration};
 
 #[tokio::main]
@@ -20,16 +19,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("created task {}", handle.id());
 
-    let mut progress = handle.status_stream();
-    while let Some(change) = progress.next().await {
-        let task = change?;
-        println!("  {}", task.status);
-        if task.status == TaskStatus::Failed {
-            println!("  failed: {}", task.error_message().unwrap_or("no message"));
-        }
-    }
-
-    let result = handle.wait().await?;
+    // Progress and the result from one poll loop.
+    let result = handle
+        .follow(|task| {
+            println!("  {}", task.status);
+            if task.status == TaskStatus::Failed {
+                println!("  failed: {}", task.error_message().unwrap_or("no message"));
+            }
+        })
+        .await?;
     for video in &result.videos {
         println!(
             "video: {} ({}x{}, {:.1} s)",

@@ -25,7 +25,6 @@ use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::handle::TaskHandle;
 use crate::source::{self, MediaSource};
-use crate::wait::{Poller, StatusStream};
 use crate::wait_policy::WaitPolicy;
 
 /// A PiAPI Kling client. Cheap to clone (the configuration is shared).
@@ -332,17 +331,6 @@ impl Client {
     /// [`Error::Timeout`]. Its first poll happens at once.
     pub fn task(&self, task_id: impl Into<String>) -> TaskHandle {
         TaskHandle::resumed(self.core.clone(), task_id.into())
-    }
-
-    /// The status changes of a task, polled with the client's wait policy:
-    /// each distinct status once, ending after `completed` or `failed`.
-    pub fn watch(&self, task_id: impl Into<String>) -> StatusStream {
-        self.watch_with(task_id, self.core.wait.clone())
-    }
-
-    /// [`watch`](Self::watch) with another policy.
-    pub fn watch_with(&self, task_id: impl Into<String>, policy: WaitPolicy) -> StatusStream {
-        Poller::new(self.core.clone(), task_id.into(), None, None, policy).into_stream()
     }
 
     // ----------------------------------------------------------- uploads

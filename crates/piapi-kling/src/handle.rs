@@ -95,12 +95,42 @@ impl TaskHandle {
 
     /// [`wait`](Self::wait) with another policy.
     pub async fn wait_with(&self, policy: WaitPolicy) -> Result<TaskResult> {
-        self.poller(policy, None).wait().await
+        self.poller(policy, None).follow(|_| {}).await
     }
 
-    /// The task's status changes, for progress displays: each distinct status
-    /// once (starting with the status the create answered), ending after
-    /// `completed` or `failed`, or with an error.
+    /// Waits like [`wait`](Self::wait), calling `on_status` with each status
+    /// change on the way (starting with the status the create answered, the
+    /// final one included): progress and the result from one poll loop, with
+    /// no request more than `wait()` makes.
+    ///
+    /// ```no_run
+    /// # async fn run(handle: piapi_kling::TaskHandle) -> Result<(), piapi_kling::Error> {
+    /// let result = handle
+    ///     .follow(|task| eprintln!("{}: {}", task.task_id, task.status))
+    ///     .await?;
+    /// println!("{}", result.video_url().unwrap_or_default());
+    /// # Ok(()) }
+    /// ```
+    pub async fn follow(&self, on_status: impl FnMut(&TaskData)) -> Result<TaskResult> {
+        self.follow_with(self.client.wait_policy().clone(), on_status)
+            .await
+    }
+
+    /// [`follow`](Self::follow) with another policy.
+    pub async fn follow_with(
+        &self,
+        policy: WaitPolicy,
+        on_status: impl FnMut(&TaskData),
+    ) -> Result<TaskResult> {
+        self.poller(policy, self.created_task().cloned())
+            .follow(on_status)
+            .await
+    }
+
+    /// The task's status changes as a stream: each distinct status once
+    /// (starting with the status the create answered), ending after
+    /// `completed` or `failed`, or with an error. To show progress and get the
+    /// result, [`follow`](Self::follow) does both in one loop.
     pub fn status_stream(&self) -> StatusStream {
         self.status_stream_with(self.client.wait_policy().clone())
     }

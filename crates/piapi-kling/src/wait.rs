@@ -179,10 +179,15 @@ impl Poller {
         Some(Ok(task))
     }
 
-    /// Polls until the task ends: its result, or why there is none.
-    pub(crate) async fn wait(mut self) -> Result<TaskResult> {
+    /// Polls until the task ends: its result, or why there is none; calls
+    /// `on_status` with each status change on the way (the last one too).
+    pub(crate) async fn follow(
+        mut self,
+        mut on_status: impl FnMut(&TaskData),
+    ) -> Result<TaskResult> {
         while let Some(change) = self.next_change().await {
             let task = change?;
+            on_status(&task);
             match task.status {
                 TaskStatus::Completed => return Ok(TaskResult::from(task)),
                 TaskStatus::Failed => return Err(Error::from_failed_task(task)),

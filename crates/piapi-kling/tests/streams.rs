@@ -44,7 +44,7 @@ async fn each_status_is_reported_once_in_order_and_the_stream_ends() {
     // The first task is done by now: watching it yields its end only.
     first.wait().await.unwrap();
     assert_eq!(
-        statuses(client.watch(first.id())).await,
+        statuses(client.task(first.id()).status_stream()).await,
         [TaskStatus::Completed]
     );
 }
@@ -69,7 +69,8 @@ async fn a_stream_ends_with_the_error_that_stopped_it() {
     let sim = start_sim().await;
     let client = client_for(&sim);
     let changes: Vec<_> = client
-        .watch("6e269e8c-2091-46c4-b4a5-40a4704a766a")
+        .task("6e269e8c-2091-46c4-b4a5-40a4704a766a")
+        .status_stream()
         .collect()
         .await;
     assert_eq!(changes.len(), 1);
@@ -122,4 +123,56 @@ async fn extra_fields_do_not_break_decoding() {
         .await
         .unwrap();
     assert_eq!(result.audio.len(), 4);
+}
+
+#[tokio::test]
+async fn follow_reports_each_status_and_ends_with_the_result_in_one_loop() {
+    let sim = sim_builder().concurrency_cap(1).start().await.unwrap();
+    let client = client_for(&sim);
+    let _first = client.sound().prompt("rain").send().await.unwrap();
+    let second = client.sound().prompt("wind").send().await.unwrap();
+    let gets_before = sim.count_requests("GET", &format!("/api/v1/task/{}", second.id()));
+    let mut seen = Vec::new();
+    let result = second
+        .follow_with(WaitPolicy::fixed(Duration::from_millis(5)), |task| {
+            seen.push(task.status.clone())
+        })
+        .await
+        .unwrap();
+    // Each status once, in order (a short one may pass between two polls).
+    let order = [
+        TaskStatus::Staged,
+        TaskStatus::Pending,
+        TaskStatus::Processing,
+        TaskStatus::Completed,
+    ];
+    assert_eq!(seen.first(), Some(&TaskStatus::Staged), "{seen:?}");
+    assert_eq!(seen.last(), Some(&TaskStatus::Completed), "{seen:?}");
+    let positions: Vec<usize> = seen
+        .iter()
+        .map(|s| order.iter().position(|o| o == s).unwrap())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert_eq!(result.task.status, TaskStatus::Completed);
+    // The result came from the loop's own last poll: no extra request.
+    let gets = sim.count_requests("GET", &format!("/api/v1/task/{}", second.id())) - gets_before;
+    assert!(gets >= 1);
+
+    // A failed task ends the follow with its error, after reporting `failed`.
+    let failing = client
+        .sound()
+        .prompt("[sim:content-filter] noise")
+        .send()
+        .await
+        .unwrap();
+    let mut last = None;
+    let err = failing
+        .follow(|task| last = Some(task.status.clone()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, piapi_kling::Error::TaskFailed { .. }),
+        "{err}"
+    );
+    assert_eq!(last, Some(TaskStatus::Failed));
 }
