@@ -169,7 +169,7 @@ pub enum Command {
 pub struct CreateArgs {
     /// The task type and its flags.
     #[command(subcommand)]
-    pub create: crate::spec_flags::CreateCommand,
+    pub create: crate::spec_flags::CreateCommand<RawCreateArgs>,
 }
 
 /// The flags `kling create` has for every task type.
@@ -344,11 +344,11 @@ pub struct ImageToVideoArgs {
     #[arg(long, value_name = "MASK")]
     pub motion_mask: Option<String>,
     /// A region that must not move (repeatable; with --motion-mask): its
-    /// points as JSON, e.g. '[[10,20],[30,40]]' (or '[]').
+    /// points as JSON, e.g. `[[10,20],[30,40]]` (or `[]`).
     #[arg(long, value_name = "POINTS", value_parser = parse_points, requires = "motion_mask")]
     pub static_mask: Vec<MotionMask>,
     /// A region that moves along its trajectory (repeatable; with
-    /// --motion-mask): its points as JSON, e.g. '[[10,20],[200,40]]'.
+    /// --motion-mask): its points as JSON, e.g. `[[10,20],[200,40]]`.
     #[arg(long, value_name = "POINTS", value_parser = parse_points, requires = "motion_mask")]
     pub dynamic_mask: Vec<MotionMask>,
     /// The video's settings.

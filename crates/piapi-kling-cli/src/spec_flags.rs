@@ -14,16 +14,15 @@ use clap::{ArgAction, ArgMatches, Args, FromArgMatches};
 use piapi_kling::models::catalog::{self, FieldInfo, FieldKind, TaskTypeInfo};
 use serde_json::Value;
 
-use crate::cli::RawCreateArgs;
-
-/// A parsed `kling create`: the task type, the shared flags, and the input
+/// A parsed `kling create`: the task type, the flags every task type has
+/// (`A`: `--input`, `--set`, `--model` and the task options), and the input
 /// fields given by their own flags (in the spec's order).
 #[derive(Debug)]
-pub struct CreateCommand {
+pub struct CreateCommand<A> {
     /// The `task_type`.
     pub task_type: String,
-    /// `--input`, `--set`, `--model` and the task options.
-    pub args: RawCreateArgs,
+    /// The flags every task type has.
+    pub args: A,
     /// `(field, value)` of every field flag given.
     pub fields: Vec<(String, Value)>,
 }
@@ -45,8 +44,8 @@ fn arg_id(field: &str) -> String {
 }
 
 /// The long names of the shared flags.
-fn shared_flags() -> Vec<String> {
-    RawCreateArgs::augment_args(clap::Command::new("x"))
+fn shared_flags<A: Args>() -> Vec<String> {
+    A::augment_args(clap::Command::new("x"))
         .get_arguments()
         .filter_map(|a| a.get_long().map(str::to_owned))
         .chain(["help".to_owned()])
@@ -63,8 +62,8 @@ fn summary(doc: &str) -> String {
         .join(" ")
 }
 
-fn task_command(info: &'static TaskTypeInfo, taken: &[String]) -> clap::Command {
-    let mut cmd = RawCreateArgs::augment_args(
+fn task_command<A: Args>(info: &'static TaskTypeInfo, taken: &[String]) -> clap::Command {
+    let mut cmd = A::augment_args(
         clap::Command::new(info.task_type)
             .about(summary(info.doc))
             .next_help_heading("Input fields (from the spec)"),
@@ -222,7 +221,7 @@ impl TypedValueParser for FieldParser {
     }
 }
 
-impl FromArgMatches for CreateCommand {
+impl<A: Args + FromArgMatches> FromArgMatches for CreateCommand<A> {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
         let Some((name, sub)) = matches.subcommand() else {
             return Err(clap::Error::raw(
@@ -238,7 +237,7 @@ impl FromArgMatches for CreateCommand {
                 .flatten()
                 .cloned()
                 .collect();
-            let cmd = RawCreateArgs::augment_args(
+            let cmd = A::augment_args(
                 clap::Command::new(name.to_owned())
                     .no_binary_name(true)
                     .about("A task type the spec does not list: give its input with --input and --set."),
@@ -246,7 +245,7 @@ impl FromArgMatches for CreateCommand {
             let matches = cmd.try_get_matches_from(raw)?;
             return Ok(CreateCommand {
                 task_type: name.to_owned(),
-                args: RawCreateArgs::from_arg_matches(&matches)?,
+                args: A::from_arg_matches(&matches)?,
                 fields: Vec::new(),
             });
         };
@@ -264,7 +263,7 @@ impl FromArgMatches for CreateCommand {
         }
         Ok(CreateCommand {
             task_type: name.to_owned(),
-            args: RawCreateArgs::from_arg_matches(sub)?,
+            args: A::from_arg_matches(sub)?,
             fields,
         })
     }
@@ -275,18 +274,18 @@ impl FromArgMatches for CreateCommand {
     }
 }
 
-impl clap::Subcommand for CreateCommand {
+impl<A: Args + FromArgMatches> clap::Subcommand for CreateCommand<A> {
     fn augment_subcommands(cmd: clap::Command) -> clap::Command {
-        let taken = shared_flags();
+        let taken = shared_flags::<A>();
         let cmd = cmd
             .subcommand_required(true)
             .subcommand_value_name("TASK_TYPE")
             .subcommand_help_heading("Task types (from the spec; any other is sent as given)")
             .allow_external_subcommands(true)
             .external_subcommand_value_parser(clap::value_parser!(OsString));
-        catalog::TASK_TYPES
-            .iter()
-            .fold(cmd, |cmd, info| cmd.subcommand(task_command(info, &taken)))
+        catalog::TASK_TYPES.iter().fold(cmd, |cmd, info| {
+            cmd.subcommand(task_command::<A>(info, &taken))
+        })
     }
 
     fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
@@ -304,22 +303,33 @@ mod tests {
     use super::*;
     use clap::Parser;
 
+    /// Flags every task type has, as the CLI's own are.
+    #[derive(Args, Debug)]
+    struct Shared {
+        #[arg(long)]
+        wait: bool,
+        #[arg(long = "set")]
+        sets: Vec<String>,
+        #[arg(long, default_value = "{}")]
+        input: String,
+    }
+
     #[derive(Parser, Debug)]
     struct Probe {
         #[command(subcommand)]
-        create: CreateCommand,
+        create: CreateCommand<Shared>,
     }
 
-    fn parse(args: &[&str]) -> Result<CreateCommand, clap::Error> {
+    fn parse(args: &[&str]) -> Result<CreateCommand<Shared>, clap::Error> {
         Probe::try_parse_from(std::iter::once("create").chain(args.iter().copied()))
             .map(|p| p.create)
     }
 
     #[test]
     fn every_field_of_every_task_type_is_a_flag() {
-        let taken = shared_flags();
+        let taken = shared_flags::<Shared>();
         for info in catalog::TASK_TYPES {
-            let cmd = task_command(info, &taken);
+            let cmd = task_command::<Shared>(info, &taken);
             for field in info.input {
                 assert!(
                     cmd.get_arguments()
@@ -355,7 +365,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(parsed.task_type, "video_generation");
-        assert!(parsed.args.task.wait);
+        assert!(parsed.args.wait);
         let fields: serde_json::Map<String, Value> = parsed.fields.into_iter().collect();
         assert_eq!(fields["prompt"], "a fox");
         assert_eq!(fields["cfg_scale"], 0.5);
@@ -388,10 +398,7 @@ mod tests {
         .unwrap();
         assert_eq!(parsed.task_type, "kling_hologram");
         assert!(parsed.fields.is_empty());
-        assert_eq!(
-            parsed.args.sets,
-            [("depth".to_owned(), serde_json::json!(3))]
-        );
+        assert_eq!(parsed.args.sets, ["input.depth=3"]);
         assert!(parse(&["kling_hologram", "--prompt", "x"]).is_err());
     }
 }

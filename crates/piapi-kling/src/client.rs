@@ -76,7 +76,7 @@ impl Client {
 
     /// The budget and what is committed against it, when the client has one
     /// ([`ClientBuilder::budget`]).
-    pub fn spending(&self) -> Option<crate::budget::Spending> {
+    pub fn spending(&self) -> Option<crate::spending::Spending> {
         self.core
             .budget
             .as_ref()

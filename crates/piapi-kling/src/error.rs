@@ -174,7 +174,7 @@ pub enum Error {
         /// The create's estimate (unknown when the table cannot price it).
         estimate: piapi_kling_models::catalog::Estimate,
         /// The budget and what is committed against it.
-        spending: crate::budget::Spending,
+        spending: crate::spending::Spending,
     },
 
     /// A checked local file cannot be uploaded: the upload request built from
@@ -278,7 +278,7 @@ pub(crate) fn is_retryable_status(status: u16) -> bool {
 /// The message of [`Error::OverBudget`]: the figures that decided it.
 fn over_budget(
     estimate: &piapi_kling_models::catalog::Estimate,
-    spending: &crate::budget::Spending,
+    spending: &crate::spending::Spending,
 ) -> String {
     if estimate.amount().is_some() {
         format!(

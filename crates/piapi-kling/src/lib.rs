@@ -251,6 +251,7 @@ mod redact;
 mod result;
 mod retry;
 mod source;
+mod spending;
 mod transport;
 mod wait;
 mod wait_policy;
@@ -264,7 +265,6 @@ pub mod guide {
 
 pub use piapi_kling_models as models;
 
-pub use budget::Spending;
 pub use builders::{
     Avatar, BuildRequest, CustomTask, DryRun, Effects, ExtendVideo, ImageToVideo, LipSync,
     MotionControl, Omni, RawRequest, Sound, TaskBuilder, TextToVideo, TryOn,
@@ -282,6 +282,7 @@ pub use piapi_kling_models::catalog::{Estimate, Usd};
 pub use result::{Audio, Image, TaskResult, Video};
 pub use retry::RetryPolicy;
 pub use source::{MAX_UPLOAD_BYTES, MediaSource};
+pub use spending::Spending;
 pub use wait::StatusStream;
 pub use wait_policy::WaitPolicy;
 

@@ -10,7 +10,7 @@ use piapi_kling::{BuildRequest, TaskBuilder, TaskHandle};
 use super::{Ctx, follow};
 use crate::cli::{
     AvatarArgs, EffectArgs, ExtendArgs, ImageToVideoArgs, LipSyncArgs, MotionArgs, OmniArgs,
-    SoundArgs, TaskOpts, TryOnArgs, TurboArgs, VideoArgs, VideoSettings,
+    RawCreateArgs, SoundArgs, TaskOpts, TryOnArgs, TurboArgs, VideoArgs, VideoSettings,
 };
 use crate::exit::CliError;
 use crate::spec_flags::CreateCommand;
@@ -294,7 +294,7 @@ pub async fn turbo(ctx: &Ctx, args: TurboArgs) -> Result<(), CliError> {
 /// any task type; its input from `--input`, then the field flags, then
 /// `--set`. What the spec knows is checked, the rest sent as given; a media
 /// field holding a local path is checked and uploaded by the SDK.
-pub async fn create(ctx: &Ctx, command: CreateCommand) -> Result<(), CliError> {
+pub async fn create(ctx: &Ctx, command: CreateCommand<RawCreateArgs>) -> Result<(), CliError> {
     let CreateCommand {
         task_type,
         args,
