@@ -25,17 +25,21 @@ fn effect_line(id: &str) -> String {
     .to_string()
 }
 
+type JournalRow = (String, Option<i64>, Option<i64>);
+
 /// `(state, estimate, consume)` of each line of the journal.
-fn journal(path: &Path) -> Vec<(String, Option<i64>, Option<i64>)> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let mut statement = conn
-        .prepare("SELECT state, estimate, consume FROM lines ORDER BY line_no")
-        .unwrap();
+fn journal(path: &Path) -> Vec<JournalRow> {
+    try_journal(path).unwrap()
+}
+
+/// [`journal`], or the error while the batch is still creating it.
+fn try_journal(path: &Path) -> rusqlite::Result<Vec<JournalRow>> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut statement =
+        conn.prepare("SELECT state, estimate, consume FROM lines ORDER BY line_no")?;
     statement
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect()
 }
 
 /// What the journal has committed: charges of finished tasks, estimates of
@@ -106,14 +110,12 @@ fn a_budget_stops_a_batch_at_the_right_line_across_a_kill_and_resumes() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let ids = if journal_path.exists() {
-            journal(&journal_path)
-                .iter()
-                .filter(|(state, ..)| state == "created" || state == "completed")
-                .count()
-        } else {
-            0
-        };
+        // The journal may not exist, or have no table yet.
+        let ids = try_journal(&journal_path)
+            .unwrap_or_default()
+            .iter()
+            .filter(|(state, ..)| state == "created" || state == "completed")
+            .count();
         if ids >= 3 {
             break;
         }

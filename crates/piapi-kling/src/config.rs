@@ -8,6 +8,7 @@ use piapi_kling_client::{DEFAULT_MAX_RESPONSE_BYTES, RequestContext};
 use piapi_kling_models::catalog::Usd;
 use reqwest::Url;
 use reqwest::header::{HeaderValue, USER_AGENT};
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::core::Core;
 use crate::error::{Error, Result};
@@ -44,7 +45,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 /// ```
 #[derive(Clone, Default)]
 pub struct ClientBuilder {
-    api_key: Option<String>,
+    api_key: Option<SecretString>,
     base_url: Option<String>,
     upload_base_url: Option<String>,
     connect_timeout: Option<Duration>,
@@ -64,7 +65,7 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("api_key", &self.api_key)
             .field("base_url", &self.base_url)
             .field("upload_base_url", &self.upload_base_url)
             .field("connect_timeout", &self.connect_timeout)
@@ -101,7 +102,7 @@ impl ClientBuilder {
     pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let get = |name| lookup(name).filter(|v: &String| !v.trim().is_empty());
         ClientBuilder {
-            api_key: get(ENV_API_KEY),
+            api_key: get(ENV_API_KEY).map(SecretString::from),
             base_url: get(ENV_BASE_URL),
             upload_base_url: get(ENV_UPLOAD_BASE_URL),
             ..ClientBuilder::default()
@@ -110,7 +111,7 @@ impl ClientBuilder {
 
     /// The PiAPI API key (sent as `x-api-key`, marked sensitive, never printed).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.api_key = Some(SecretString::from(key.into()));
         self
     }
 
@@ -244,7 +245,7 @@ impl ClientBuilder {
     pub(crate) fn into_core(self) -> Result<Core> {
         let key = self
             .api_key
-            .filter(|k| !k.trim().is_empty())
+            .filter(|k| !k.expose_secret().trim().is_empty())
             .ok_or_else(|| {
                 Error::Config(format!(
                     "no API key: set {ENV_API_KEY} or call ClientBuilder::api_key"
@@ -252,7 +253,7 @@ impl ClientBuilder {
             })?;
         // The key travels in the generated client's context, as a sensitive
         // `x-api-key` header added to every request.
-        let context = RequestContext::new(key.trim())
+        let context = RequestContext::new(key.expose_secret().trim())
             .map_err(|_| {
                 Error::Config(
                     "the API key contains characters not allowed in an HTTP header".into(),
@@ -334,7 +335,7 @@ impl ClientBuilder {
                 requests: Arc::new(tokio::sync::Semaphore::new(limit)),
                 retry: self.retry,
                 attempt_timeout,
-                key_text: key.trim().to_owned(),
+                key_text: SecretString::from(key.expose_secret().trim().to_owned()),
             },
             wait: self.wait,
             creates: tokio::sync::Semaphore::new(limit),

@@ -401,8 +401,8 @@ pub(crate) struct Transport {
     /// A deadline around each request, set when the HTTP client is the
     /// caller's (whose own timeout cannot be set).
     pub(crate) attempt_timeout: Option<Duration>,
-    /// The key as text, only to scrub it from error messages.
-    pub(crate) key_text: String,
+    /// The key, only to scrub it from error messages.
+    pub(crate) key_text: secrecy::SecretString,
 }
 
 impl Transport {
@@ -467,7 +467,7 @@ impl Transport {
         let policy = &self.retry;
         let first = Instant::now();
         let mut secrets: Vec<&str> = call.secrets.to_vec();
-        secrets.push(&self.key_text);
+        secrets.push(secrecy::ExposeSecret::expose_secret(&self.key_text));
         let mut attempt = 1u32;
         loop {
             let started = Instant::now();

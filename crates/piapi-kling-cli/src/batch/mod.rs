@@ -271,14 +271,14 @@ fn of_file(rows: Vec<Row>, ids: &HashSet<String>) -> Vec<Row> {
 
 /// The webhook secret from `var`; required, since the endpoint faces the
 /// internet. Never printed.
-pub fn webhook_secret(var: Option<&str>) -> Result<String, CliError> {
+pub fn webhook_secret(var: Option<&str>) -> Result<secrecy::SecretString, CliError> {
     let Some(var) = var else {
         return Err(CliError::invalid(
             "--webhook-url needs --webhook-secret-env VAR (the endpoint refuses deliveries without the secret)",
         ));
     };
     match std::env::var(var) {
-        Ok(secret) if !secret.is_empty() => Ok(secret),
+        Ok(secret) if !secret.is_empty() => Ok(secret.into()),
         _ => Err(CliError::invalid(format!(
             "the environment variable {var} (the webhook secret) is not set, empty or not UTF-8"
         ))),

@@ -12,6 +12,7 @@ use piapi_kling::Usd;
 use piapi_kling::models::{CreateTaskRequest, TaskData};
 use piapi_kling::{Client, Error, TaskHandle};
 use piapi_kling_ledger::{ClaimRequest, Intent, Ledger, Owner, Row, State};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use tokio::sync::Notify;
@@ -32,21 +33,12 @@ const IDLE: Duration = Duration::from_millis(500);
 const CORRELATION_GRACE: Duration = Duration::from_secs(10);
 
 /// The webhook endpoint creates carry.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Webhook {
     /// `kling webhook serve`'s public URL.
     pub url: String,
-    /// The secret PiAPI sends back (never printed).
-    pub secret: String,
-}
-
-impl std::fmt::Debug for Webhook {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Webhook")
-            .field("url", &self.url)
-            .field("secret", &"<redacted>")
-            .finish()
-    }
+    /// The secret PiAPI sends back (never printed: `Debug` shows `[REDACTED]`).
+    pub secret: SecretString,
 }
 
 /// How to run the lines.
@@ -364,7 +356,8 @@ fn request_for(line: &Line, webhook: Option<&Webhook>, token: &str) -> CreateTas
         if !config.is_object() {
             *config = json!({});
         }
-        config["webhook_config"] = json!({"endpoint": endpoint, "secret": webhook.secret});
+        config["webhook_config"] =
+            json!({"endpoint": endpoint, "secret": webhook.secret.expose_secret()});
     }
     serde_json::from_value(value).unwrap_or_else(|_| line.request.clone())
 }
@@ -744,7 +737,11 @@ mod tests {
             "https://hooks.example/piapi?team=1&kling_token=abc123"
         );
         assert_eq!(value["config"]["webhook_config"]["secret"], "s3cr3t");
-        assert!(format!("{webhook:?}").contains("<redacted>"));
+        let shown = format!("{webhook:?}");
+        assert!(
+            shown.contains("REDACTED") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
         let plain = serde_json::to_value(request_for(&line, None, "abc123")).unwrap();
         assert!(
             plain

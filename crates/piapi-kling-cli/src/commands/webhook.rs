@@ -9,6 +9,7 @@
 //! out-of-order ones too) before answering 200; a ledger failure answers
 //! 503 so that PiAPI delivers again.
 
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,7 +42,7 @@ pub const TOKEN_PARAM: &str = "kling_token";
 
 struct Endpoint {
     ledger: Arc<dyn Ledger>,
-    secret: String,
+    secret: SecretString,
 }
 
 /// Runs `kling webhook …`.
@@ -71,7 +72,7 @@ async fn serve_ledger(ctx: &Ctx, args: WebhookServeArgs) -> Result<(), CliError>
     Ok(())
 }
 
-fn router(ledger: Arc<dyn Ledger>, secret: String) -> Router {
+fn router(ledger: Arc<dyn Ledger>, secret: SecretString) -> Router {
     Router::new()
         .fallback(receive)
         .with_state(Arc::new(Endpoint { ledger, secret }))
@@ -156,7 +157,7 @@ async fn receive(
         return StatusCode::PAYLOAD_TOO_LARGE;
     };
     let secret = headers.get(SECRET_HEADER).map(|v| v.as_bytes());
-    let event = match verify_and_parse(secret, &body, &endpoint.secret) {
+    let event = match verify_and_parse(secret, &body, endpoint.secret.expose_secret()) {
         Ok(event) => event,
         Err(e) if e.is_unauthorized() => {
             tracing::warn!(reason = %e, "webhook refused");

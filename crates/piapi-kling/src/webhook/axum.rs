@@ -44,7 +44,7 @@ enum Sink {
 }
 
 struct Endpoint {
-    secret: String,
+    secret: secrecy::SecretString,
     dedup: Mutex<Deduplicator>,
     sink: Sink,
 }
@@ -70,7 +70,7 @@ pub fn channel(secret: impl Into<String>, buffer: usize) -> (Router, mpsc::Recei
 
 fn endpoint(secret: String, sink: Sink) -> Router {
     let state = Arc::new(Endpoint {
-        secret,
+        secret: secret.into(),
         dedup: Mutex::new(Deduplicator::new(DEDUP_CAPACITY)),
         sink,
     });
@@ -83,7 +83,11 @@ async fn receive(
     body: Bytes,
 ) -> StatusCode {
     let secret = headers.get(SECRET_HEADER).map(|v| v.as_bytes());
-    let event = match verify_and_parse(secret, &body, &endpoint.secret) {
+    let event = match verify_and_parse(
+        secret,
+        &body,
+        secrecy::ExposeSecret::expose_secret(&endpoint.secret),
+    ) {
         Ok(event) => event,
         Err(e) if e.is_unauthorized() => {
             tracing::warn!(reason = %e, "webhook refused");
