@@ -207,11 +207,10 @@ impl Error {
         }
     }
 
-    /// True when the same call may succeed if tried again: connection
-    /// problems, timeouts, HTTP 429 and 500/502/503/504.
-    ///
-    /// [`Error::AmbiguousCreate`] is never retryable: re-sending a create may
-    /// bill a second task.
+    /// True when the same read may succeed if tried again, by the rules of
+    /// [`RetryPolicy`](crate::RetryPolicy) for reads (the SDK has already
+    /// retried it as that policy allows). [`Error::AmbiguousCreate`] is never
+    /// retryable: re-sending a create may bill a second task.
     pub fn is_retryable(&self) -> bool {
         match self {
             // A body cut short is a transport error too: transient.

@@ -1,19 +1,5 @@
-//! Retries of single HTTP requests: which failures are retried, and how long
-//! to wait between attempts.
-//!
-//! - GET, DELETE and uploads are retried on connection errors, timeouts, a body
-//!   cut short, HTTP 429 and 500/502/503/504. An upload is idempotent in effect:
-//!   a second copy of a file costs nothing.
-//! - A create (`POST /api/v1/task`) is retried only when the request provably
-//!   never reached PiAPI (the connection could not be opened) or on HTTP 429, an
-//!   explicit refusal made before any work. PiAPI has no idempotency key, so
-//!   after any other failure a task may exist and a re-send could bill a second
-//!   one: the SDK returns [`Error::AmbiguousCreate`](crate::Error::AmbiguousCreate)
-//!   instead.
-//!
-//! Backoff is exponential with jitter (uniform in the upper half of the step),
-//! so that many clients failing together do not come back together. A
-//! `Retry-After` from PiAPI is honoured when it is longer than the step.
+//! Retries of single HTTP requests: the policy and its backoff. Which
+//! failures are retried is documented once, on [`RetryPolicy`].
 
 use std::time::Duration;
 
@@ -34,7 +20,15 @@ use std::time::Duration;
 ///   connection reset, 5xx, an unreadable answer): that is
 ///   [`Error::AmbiguousCreate`](crate::Error::AmbiguousCreate), which says how
 ///   to find out whether the task exists before sending it again.
+///
+/// Backoff is exponential with jitter (uniform in the upper half of the
+/// step), so that many clients failing together do not come back together;
+/// a `Retry-After` longer than the step is honoured.
+///
+/// Build one from [`RetryPolicy::default`] or [`RetryPolicy::none`] and the
+/// `with_*` methods (fields may be added in a minor release).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 means no retry).
     pub max_attempts: u32,
@@ -64,6 +58,30 @@ impl RetryPolicy {
             max_attempts: 1,
             ..RetryPolicy::default()
         }
+    }
+
+    /// Attempts in all, the first included (1 means no retry).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// The delay before the first retry (before jitter).
+    pub fn with_initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The largest delay between attempts (before a longer `Retry-After`).
+    pub fn with_max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// No retry starts later than `elapsed` after the first attempt.
+    pub fn with_max_elapsed(mut self, elapsed: Duration) -> Self {
+        self.max_elapsed = elapsed;
+        self
     }
 
     /// The delay after failed attempt number `attempt` (1-based): the

@@ -276,7 +276,8 @@ impl Failure {
         }
     }
 
-    /// See the module documentation of [`crate::retry`] for the rules.
+    /// The rules documented on [`RetryPolicy`](crate::RetryPolicy), for one
+    /// failure of `op`.
     fn is_retryable(&self, op: Op) -> bool {
         match self {
             Failure::NotSent(e) => e.is_connect(),

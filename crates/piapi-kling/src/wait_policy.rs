@@ -22,6 +22,7 @@ use std::time::Duration;
 /// [guide](crate::guide) explains the choice, and why a hard 10 % bound needs
 /// more requests (`with_elapsed_fraction(0.1)`).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct WaitPolicy {
     /// The first poll after creation (a resumed task is polled at once).
     pub initial_delay: Duration,

@@ -22,12 +22,13 @@ fn builder(url: &str) -> ClientBuilder {
         .api_key(KEY)
         .base_url(url)
         .timeout(Duration::from_secs(5))
-        .retry_policy(RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(5),
-            max_backoff: Duration::from_millis(20),
-            max_elapsed: Duration::from_secs(5),
-        })
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(5))
+                .with_max_backoff(Duration::from_millis(20))
+                .with_max_elapsed(Duration::from_secs(5)),
+        )
 }
 
 fn config_message(result: Result<Client, Error>) -> String {

@@ -77,10 +77,7 @@ fn client(url: &str) -> Client {
     Client::builder()
         .base_url(url)
         .api_key("k")
-        .retry_policy(RetryPolicy {
-            initial_backoff: Duration::from_millis(5),
-            ..RetryPolicy::default()
-        })
+        .retry_policy(RetryPolicy::default().with_initial_backoff(Duration::from_millis(5)))
         .build()
         .unwrap()
 }

@@ -61,11 +61,11 @@ async fn reads_honour_retry_after_on_429() {
         },
     ));
     let client = builder_for(&sim)
-        .retry_policy(RetryPolicy {
-            max_attempts: 2,
-            initial_backoff: Duration::from_millis(10),
-            ..fast_retry()
-        })
+        .retry_policy(
+            fast_retry()
+                .with_max_attempts(2)
+                .with_initial_backoff(Duration::from_millis(10)),
+        )
         .build()
         .unwrap();
     let started = Instant::now();
@@ -184,11 +184,11 @@ async fn a_create_whose_connection_dropped_is_not_resent() {
 async fn a_create_refused_with_429_is_retried_after_retry_after() {
     let sim = start_sim().await;
     let client = builder_for(&sim)
-        .retry_policy(RetryPolicy {
-            max_attempts: 2,
-            initial_backoff: Duration::from_millis(10),
-            ..fast_retry()
-        })
+        .retry_policy(
+            fast_retry()
+                .with_max_attempts(2)
+                .with_initial_backoff(Duration::from_millis(10)),
+        )
         .build()
         .unwrap();
     let (name, value) = fault_header("429");
@@ -228,12 +228,13 @@ async fn a_create_is_retried_while_the_connection_is_refused() {
     let client = Client::builder()
         .api_key(KEY)
         .base_url(format!("http://127.0.0.1:{port}"))
-        .retry_policy(RetryPolicy {
-            max_attempts: 40,
-            initial_backoff: Duration::from_millis(25),
-            max_backoff: Duration::from_millis(50),
-            max_elapsed: Duration::from_secs(10),
-        })
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(40)
+                .with_initial_backoff(Duration::from_millis(25))
+                .with_max_backoff(Duration::from_millis(50))
+                .with_max_elapsed(Duration::from_secs(10)),
+        )
         .build()
         .unwrap();
     let started = Instant::now();

@@ -28,12 +28,11 @@ pub fn fast_wait() -> WaitPolicy {
 }
 
 pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 4,
-        initial_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(200),
-        max_elapsed: Duration::from_secs(10),
-    }
+    RetryPolicy::default()
+        .with_max_attempts(4)
+        .with_initial_backoff(Duration::from_millis(20))
+        .with_max_backoff(Duration::from_millis(200))
+        .with_max_elapsed(Duration::from_secs(10))
 }
 
 pub fn builder_for(sim: &RunningSimulator) -> ClientBuilder {
