@@ -1,6 +1,7 @@
 //! Snapshot tests of the models generator on small fixture specs, each covering
 //! edge cases (numeric-looking values, keywords, a value named unknown, nullable
-//! vs optional, integer enums, a tagged oneOf). `UPDATE_SNAPSHOTS=1 cargo test -p
+//! vs optional, integer enums, a tagged oneOf), compared with `expectorate`
+//! (as progenitor and typify do): `EXPECTORATE=overwrite cargo test -p
 //! piapi-kling-codegen` rewrites them; the trybuild pass proves each compiles and
 //! behaves (the `compile/*.rs` mains assert on the generated types).
 
@@ -27,25 +28,8 @@ fn generate(name: &str) -> String {
 }
 
 fn assert_snapshot(name: &str) {
-    let actual = generate(name);
     let path = dir().join("snapshots").join(format!("{name}.rs"));
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    if expected != actual {
-        let first = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(expected.lines().count().min(actual.lines().count()));
-        panic!(
-            "snapshot {} is stale (first difference at line {}); rerun with UPDATE_SNAPSHOTS=1 and review the diff",
-            path.display(),
-            first + 1
-        );
-    }
+    expectorate::assert_contents(path, &generate(name));
 }
 
 #[test]
