@@ -150,6 +150,14 @@ pub struct MediaSlot<'a> {
     pub url: &'a mut String,
 }
 
+impl MediaSlot<'_> {
+    /// True when the value names a local file rather than a URL: set, and not
+    /// an http(s) URL. The SDK uploads such a file before sending.
+    pub fn names_local_file(&self) -> bool {
+        !self.url.is_empty() && !crate::validation::is_http_url(self.url)
+    }
+}
+
 impl CreateTaskRequest {
     /// Every media URL the request holds, with its path and limits (none for a
     /// task type the spec does not list).

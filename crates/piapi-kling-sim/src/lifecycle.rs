@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use piapi_kling_models::catalog::{self, OutputKind, OutputShape, Simulation};
 use piapi_kling_models::{CreateTaskRequest, Model, TaskConfig, TaskStatus, TaskType};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::scenarios::{Failure, SLOW_FACTOR, Scenario};
@@ -242,16 +243,21 @@ fn media(sim: &Simulation, origin: Option<&Origin>) -> Media {
 /// default for a task type the spec does not list) for timing and results,
 /// its `x-price` for the bill; durations divided by `speed` (× 10 for
 /// `slow`), and the forced failure of a scenario.
+///
+/// `input` is the request's input as JSON, serialized once by the caller:
+/// the simulation and the price both read it.
 pub(crate) fn plan(
     req: &CreateTaskRequest,
+    input: &Value,
     origin: Option<&Origin>,
     scenario: &Scenario,
     speed: f64,
 ) -> Plan {
+    let (task_type, model) = (req.task_type(), req.model().as_str());
     let simulate = req
         .info()
         .map_or_else(catalog::default_simulation, |info| info.simulate);
-    let sim = simulate.resolve(req);
+    let sim = simulate.resolve_json(task_type, model, input);
     let slow = if scenario.slow { SLOW_FACTOR } else { 1.0 };
     let failure = scenario.failure();
     let processing_s = sim.processing_seconds * failure.map_or(1.0, Failure::at_fraction);
@@ -262,7 +268,9 @@ pub(crate) fn plan(
         queue: scaled(sim.pending_seconds),
         processing: scaled(processing_s),
         failure,
-        frozen: req.estimate().units().unwrap_or(UNPRICED_UNITS),
+        frozen: catalog::estimate_json(task_type, model, input)
+            .units()
+            .unwrap_or(UNPRICED_UNITS),
         media: media(&sim, origin),
         kling_type: sim.kling_type.into_boxed_str(),
         shape: sim.shape,
@@ -272,6 +280,16 @@ pub(crate) fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `plan` with the input serialized here, as the create route does.
+    fn plan_of(
+        req: &CreateTaskRequest,
+        origin: Option<&Origin>,
+        scenario: &Scenario,
+        speed: f64,
+    ) -> Plan {
+        plan(req, &req.input_json(), origin, scenario, speed)
+    }
     use crate::request::decode_create;
     use serde_json::{Value, json};
 
@@ -284,7 +302,7 @@ mod tests {
     }
 
     fn frozen(task_type: &str, input: Value) -> i64 {
-        plan(&req(task_type, input), None, &Scenario::default(), 1.0).frozen
+        plan_of(&req(task_type, input), None, &Scenario::default(), 1.0).frozen
     }
 
     #[test]
@@ -316,7 +334,7 @@ mod tests {
 
     #[test]
     fn results_follow_the_spec_simulation() {
-        let p = plan(
+        let p = plan_of(
             &req(
                 "video_generation",
                 json!({"prompt": "a", "mode": "pro", "aspect_ratio": "9:16"}),
@@ -339,7 +357,7 @@ mod tests {
             height: 360,
             ms: 7100,
         };
-        let p = plan(
+        let p = plan_of(
             &req("extend_video", json!({"origin_task_id": "x"})),
             Some(&origin),
             &Scenario::default(),
@@ -353,7 +371,7 @@ mod tests {
                 ms: 12100
             }
         );
-        let p = plan(
+        let p = plan_of(
             &req("sound", json!({"origin_task_id": "x"})),
             Some(&origin),
             &Scenario::default(),
@@ -371,7 +389,7 @@ mod tests {
             "video_generation",
             json!({"prompt": "a", "mode": "pro", "duration": 10}),
         );
-        let p = plan(&r, None, &Scenario::default(), 2.0);
+        let p = plan_of(&r, None, &Scenario::default(), 2.0);
         assert_eq!(p.queue, Duration::from_millis(1500));
         assert_eq!(p.processing, Duration::from_secs(240));
         let slow = Scenario {
@@ -379,14 +397,14 @@ mod tests {
             ..Scenario::default()
         };
         assert_eq!(
-            plan(&r, None, &slow, 2.0).processing,
+            plan_of(&r, None, &slow, 2.0).processing,
             Duration::from_secs(2400)
         );
         let filtered = Scenario {
             content_filter: true,
             ..Scenario::default()
         };
-        let p = plan(&r, None, &filtered, 1.0);
+        let p = plan_of(&r, None, &filtered, 1.0);
         assert_eq!(
             (p.processing, p.failure),
             (Duration::from_secs(96), Some(Failure::ContentFilter))

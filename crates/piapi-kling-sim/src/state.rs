@@ -13,7 +13,7 @@ use std::time::{Instant, SystemTime};
 use dashmap::DashMap;
 use parking_lot::Mutex;
 use piapi_kling_models::{ServiceMode, TaskConfig, TaskData};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -131,12 +131,12 @@ impl AppState {
     pub(crate) fn create(
         &self,
         plan: Plan,
-        input: Map<String, Value>,
+        input: &Value,
         config: Option<&TaskConfig>,
         now: Instant,
     ) -> Result<TaskData, ApiError> {
         let config = resolve_config(config);
-        let input = Value::Object(input).to_string().into_boxed_str();
+        let input = input.to_string().into_boxed_str();
         let mut control = self.control.lock();
         control.admission.release(now);
         self.promote(&mut control, now);

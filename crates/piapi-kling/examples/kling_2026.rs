@@ -77,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
 
     let speech = dir.join("hello.wav");
-    std::fs::write(&speech, silent_wav(2))?;
+    std::fs::write(&speech, common::silent_wav(2))?;
     run("avatar", client.avatar(&hero, &speech).mode(Mode::Standard)).await?;
 
     run(
@@ -88,24 +88,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     Ok(())
-}
-
-/// A 16-bit mono PCM WAV file of silence at 8 kHz.
-fn silent_wav(seconds: u32) -> Vec<u8> {
-    let data_len = 8000 * 2 * seconds;
-    let mut wav = Vec::new();
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    wav.extend_from_slice(&16u32.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes());
-    wav.extend_from_slice(&8000u32.to_le_bytes());
-    wav.extend_from_slice(&16000u32.to_le_bytes());
-    wav.extend_from_slice(&2u16.to_le_bytes());
-    wav.extend_from_slice(&16u16.to_le_bytes());
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&data_len.to_le_bytes());
-    wav.resize(wav.len() + data_len as usize, 0);
-    wav
 }

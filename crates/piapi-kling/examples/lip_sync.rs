@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join("piapi-kling-example");
     std::fs::create_dir_all(&dir)?;
     let voice = dir.join("voice.wav");
-    std::fs::write(&voice, silent_wav(1))?;
+    std::fs::write(&voice, common::silent_wav(1))?;
     let dubbed = client
         .lip_sync(both.video.id())
         .audio(&voice)
@@ -52,28 +52,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("dubbed:    {}", dubbed.video_url().unwrap_or_default());
     Ok(())
-}
-
-/// A 16-bit mono PCM WAV file of silence at 8 kHz.
-fn silent_wav(seconds: u32) -> Vec<u8> {
-    let data_len = 8000 * 2 * seconds;
-    let mut wav = Vec::new();
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    for field in [
-        16u32.to_le_bytes().as_slice(),
-        &1u16.to_le_bytes(),
-        &1u16.to_le_bytes(),
-    ] {
-        wav.extend_from_slice(field);
-    }
-    wav.extend_from_slice(&8000u32.to_le_bytes());
-    wav.extend_from_slice(&16000u32.to_le_bytes());
-    wav.extend_from_slice(&2u16.to_le_bytes());
-    wav.extend_from_slice(&16u16.to_le_bytes());
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&data_len.to_le_bytes());
-    wav.resize(wav.len() + data_len as usize, 0);
-    wav
 }

@@ -24,10 +24,11 @@ async fn run<I: BuildRequest + Clone>(
 ) -> (CreateTaskRequest, TaskResult) {
     let estimate = builder.request().estimate();
     let handle = builder.send().await.unwrap();
+    let stored = sim.task(handle.id()).unwrap();
     let request: CreateTaskRequest = serde_json::from_value(serde_json::json!({
-        "model": sim.task(handle.id()).unwrap().model,
-        "task_type": sim.task(handle.id()).unwrap().task_type,
-        "input": sim.task(handle.id()).unwrap().input,
+        "model": stored.model,
+        "task_type": stored.task_type,
+        "input": stored.input,
     }))
     .unwrap();
     let result = handle.wait().await.unwrap();

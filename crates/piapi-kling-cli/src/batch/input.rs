@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use piapi_kling::models::validation::is_http_url;
 use piapi_kling::models::{CreateTaskRequest, Validate};
 
 /// Stands in for a local file while the rest of its line is checked.
@@ -109,7 +108,7 @@ fn parse_line(raw: &str, number: usize) -> Result<Line, Invalid> {
     let mut checked = request.clone();
     let mut problems = Vec::new();
     for slot in checked.media_mut() {
-        if slot.url.is_empty() || is_http_url(slot.url) {
+        if !slot.names_local_file() {
             continue;
         }
         if !std::path::Path::new(slot.url.as_str()).is_file() {

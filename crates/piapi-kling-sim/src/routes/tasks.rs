@@ -52,10 +52,19 @@ pub(super) async fn create(
         Some(id) => Some(state.origin(id, now)?),
         None => None,
     };
-    let input = request.input_map();
-    scenario.add_markers(&input);
-    let plan = lifecycle::plan(&request, origin.as_ref(), &scenario, state.settings.speed);
-    let data = state.create(plan, input, request.config(), now)?;
+    // Serialized once: markers, simulation, price and the stored echo read it.
+    let input = serde_json::Value::Object(request.input_map());
+    if let serde_json::Value::Object(fields) = &input {
+        scenario.add_markers(fields);
+    }
+    let plan = lifecycle::plan(
+        &request,
+        &input,
+        origin.as_ref(),
+        &scenario,
+        state.settings.speed,
+    );
+    let data = state.create(plan, &input, request.config(), now)?;
     tracing::info!(task_id = %data.task_id, task_type = %data.task_type, status = %data.status, "task created");
     Ok(task_answer(data))
 }

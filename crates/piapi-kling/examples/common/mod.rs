@@ -27,3 +27,29 @@ pub async fn client() -> Result<(Client, Option<RunningSimulator>), Box<dyn std:
         .build()?;
     Ok((client, Some(sim)))
 }
+
+/// A 16-bit mono PCM WAV file of silence at 8 kHz.
+// Not every example speaks.
+#[allow(dead_code)]
+pub fn silent_wav(seconds: u32) -> Vec<u8> {
+    let data_len = 8000 * 2 * seconds;
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    for field in [
+        16u32.to_le_bytes().as_slice(),
+        &1u16.to_le_bytes(),
+        &1u16.to_le_bytes(),
+    ] {
+        wav.extend_from_slice(field);
+    }
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&16000u32.to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    wav.resize(wav.len() + data_len as usize, 0);
+    wav
+}

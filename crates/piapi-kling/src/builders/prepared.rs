@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use piapi_kling_models::catalog::MediaSpec;
-use piapi_kling_models::validation::{Rule, is_http_url};
+use piapi_kling_models::validation::Rule;
 use piapi_kling_models::{
     CreateTaskRequest, ServiceMode, TaskConfig, Violation, Violations, WebhookConfig,
 };
@@ -85,7 +85,7 @@ struct LocalMedia {
 fn take_local_files(request: &mut CreateTaskRequest) -> Vec<LocalMedia> {
     let mut files = Vec::new();
     for slot in request.media_mut() {
-        if slot.url.is_empty() || is_http_url(slot.url) {
+        if !slot.names_local_file() {
             continue;
         }
         let path = std::mem::replace(slot.url, PENDING_UPLOAD_URL.to_owned());
