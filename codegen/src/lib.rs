@@ -33,6 +33,8 @@ pub const MODELS_ENUMS_PATH: &str = "crates/piapi-kling-models/src/generated/enu
 pub const MODELS_TYPES_PATH: &str = "crates/piapi-kling-models/src/generated/types.rs";
 /// The generated progenitor client.
 pub const CLIENT_PATH: &str = "crates/piapi-kling-client/src/generated.rs";
+/// The servers the spec names (the API's, and those of operations with a host of their own).
+pub const CLIENT_SERVERS_PATH: &str = "crates/piapi-kling-client/src/servers.rs";
 /// The SDK's typed setters, one per input field of every task type.
 pub const SDK_SETTERS_PATH: &str = "crates/piapi-kling/src/generated/setters.rs";
 
@@ -116,6 +118,10 @@ pub fn generate_workspace(root: &Path) -> Result<Vec<GeneratedFile>> {
         GeneratedFile {
             path: CLIENT_PATH.into(),
             contents: client,
+        },
+        GeneratedFile {
+            path: CLIENT_SERVERS_PATH.into(),
+            contents: format::format_file(&header, client::servers(&spec.openapi)?)?,
         },
         GeneratedFile {
             path: SDK_SETTERS_PATH.into(),

@@ -12,6 +12,8 @@ pub struct RequestContext {
     api_key: Option<HeaderValue>,
     headers: HeaderMap,
     max_response_bytes: u64,
+    /// Hosts chosen for single operations, by operation id.
+    operation_servers: Vec<(String, String)>,
 }
 
 impl Default for RequestContext {
@@ -22,6 +24,7 @@ impl Default for RequestContext {
             api_key: None,
             headers: HeaderMap::new(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            operation_servers: Vec::new(),
         }
     }
 }
@@ -57,6 +60,52 @@ impl RequestContext {
         self
     }
 
+    /// The same context sending operation `operation_id` (e.g. `"upload_file"`)
+    /// to `base_url` instead of the client's base URL. Without it, an
+    /// operation the spec serves on a host of its own
+    /// ([`OPERATION_SERVERS`](crate::servers::OPERATION_SERVERS)) goes to that
+    /// host when the client's base URL is the API's own
+    /// ([`DEFAULT_SERVER`](crate::servers::DEFAULT_SERVER)), and to the
+    /// client's base URL otherwise (a proxy or a simulator serves every
+    /// operation on one address).
+    pub fn with_operation_server(mut self, operation_id: &str, base_url: &str) -> Self {
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        match self
+            .operation_servers
+            .iter_mut()
+            .find(|(id, _)| id == operation_id)
+        {
+            Some(entry) => entry.1 = base_url,
+            None => self
+                .operation_servers
+                .push((operation_id.to_owned(), base_url)),
+        }
+        self
+    }
+
+    /// The host operation `operation_id` goes to when the client's base URL
+    /// is `client_base_url`, when that is not the client's base URL.
+    pub fn operation_server<'a>(
+        &'a self,
+        operation_id: &str,
+        client_base_url: &str,
+    ) -> Option<&'a str> {
+        if let Some((_, url)) = self
+            .operation_servers
+            .iter()
+            .find(|(id, _)| id == operation_id)
+        {
+            return Some(url);
+        }
+        if client_base_url.trim_end_matches('/') != crate::servers::DEFAULT_SERVER {
+            return None;
+        }
+        crate::servers::OPERATION_SERVERS
+            .iter()
+            .find(|(id, _)| *id == operation_id)
+            .map(|(_, url)| *url)
+    }
+
     /// The extra headers.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
@@ -87,6 +136,7 @@ impl fmt::Debug for RequestContext {
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("headers", &names)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("operation_servers", &self.operation_servers)
             .finish()
     }
 }

@@ -14,6 +14,16 @@
 //! [`DEFAULT_MAX_RESPONSE_BYTES`]). The ergonomic
 //! `piapi-kling` crate adds retries, polling and validation on top.
 //!
+//! An operation the spec serves on a host of its own (`upload_file`, see
+//! [`servers`]) goes to that host while the client points at the API's own
+//! host, and to the client's base URL otherwise;
+//! [`RequestContext::with_operation_server`] chooses it explicitly.
+//!
+//! Two of progenitor's error variants, `InvalidResponsePayload` (a body that
+//! is not the documented JSON, such as a proxy's HTML 502) and
+//! `ResponseBodyError` (a body cut short), do not say which HTTP status came
+//! with them; run the operation inside [`with_response_meta`] to get it.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use piapi_kling_client::Client;
@@ -27,7 +37,10 @@
 
 mod context;
 mod limit;
-mod observe;
+mod response_meta;
+// Generated from the spec's `servers`; formatted by prettyplease.
+#[rustfmt::skip]
+pub mod servers;
 
 // Formatted by prettyplease at generation time; rustfmt must leave it as is.
 #[rustfmt::skip]
@@ -37,9 +50,9 @@ mod generated;
 pub use context::RequestContext;
 pub use generated::*;
 pub use limit::{DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLarge};
-pub use observe::{ResponseMeta, observe};
 pub use piapi_kling_models as models;
 use progenitor_client::{ClientHooks, OperationInfo};
+pub use response_meta::{ResponseMeta, with_response_meta};
 
 impl Client {
     /// A client of `baseurl` that authenticates with `api_key` on `http`.
@@ -69,13 +82,33 @@ impl Client {
     }
 }
 
+/// Sends `request`, built on `base_url`, to `server` instead: progenitor
+/// ignores operation-level `servers`, so the URL is rewritten here.
+fn route_to(request: &mut reqwest::Request, base_url: &str, server: &str) -> Result<(), String> {
+    let rest = request
+        .url()
+        .as_str()
+        .strip_prefix(base_url.trim_end_matches('/'))
+        .ok_or_else(|| format!("the request URL does not start with the base URL {base_url}"))?;
+    let url = format!("{}{rest}", server.trim_end_matches('/'));
+    *request.url_mut() = reqwest::Url::parse(&url)
+        .map_err(|e| format!("the operation's server {server} gives no valid URL: {e}"))?;
+    Ok(())
+}
+
 impl ClientHooks<RequestContext> for Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), Error<E>> {
         self.inner().apply(request.headers_mut());
+        if let Some(server) = self
+            .inner()
+            .operation_server(info.operation_id, &self.baseurl)
+        {
+            route_to(request, &self.baseurl, server).map_err(Error::InvalidRequest)?;
+        }
         Ok(())
     }
 
@@ -94,8 +127,68 @@ impl ClientHooks<RequestContext> for Client {
         _info: &OperationInfo,
     ) -> Result<(), Error<E>> {
         if let Ok(response) = result {
-            observe::record(response);
+            response_meta::record(response);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::servers::{DEFAULT_SERVER, UPLOAD_FILE_SERVER};
+
+    #[test]
+    fn an_operation_with_its_own_server_goes_there_only_from_the_api_host() {
+        let context = RequestContext::default();
+        assert_eq!(
+            context.operation_server("upload_file", DEFAULT_SERVER),
+            Some(UPLOAD_FILE_SERVER)
+        );
+        assert_eq!(
+            context.operation_server("upload_file", "https://api.piapi.ai/"),
+            Some(UPLOAD_FILE_SERVER)
+        );
+        // A proxy or a simulator serves every operation on one address.
+        assert_eq!(
+            context.operation_server("upload_file", "http://127.0.0.1:9"),
+            None
+        );
+        assert_eq!(context.operation_server("get_task", DEFAULT_SERVER), None);
+
+        let chosen = context.with_operation_server("upload_file", "http://127.0.0.1:10/up/");
+        for base in [DEFAULT_SERVER, "http://127.0.0.1:9"] {
+            assert_eq!(
+                chosen.operation_server("upload_file", base),
+                Some("http://127.0.0.1:10/up")
+            );
+        }
+        assert_eq!(chosen.operation_server("create_task", DEFAULT_SERVER), None);
+    }
+
+    #[test]
+    fn the_request_keeps_its_path_and_query_on_the_new_host() {
+        let mut request = reqwest::Request::new(
+            reqwest::Method::POST,
+            "http://127.0.0.1:9/proxy/api/ephemeral_resource?a=1"
+                .parse()
+                .unwrap(),
+        );
+        route_to(
+            &mut request,
+            "http://127.0.0.1:9/proxy/",
+            "https://upload.theapi.app/",
+        )
+        .unwrap();
+        assert_eq!(
+            request.url().as_str(),
+            "https://upload.theapi.app/api/ephemeral_resource?a=1"
+        );
+
+        let error = route_to(&mut request, "http://elsewhere", "https://x").unwrap_err();
+        assert!(
+            error.contains("does not start with the base URL"),
+            "{error}"
+        );
     }
 }

@@ -16,16 +16,19 @@ use crate::retry::RetryPolicy;
 use crate::transport::Transport;
 use crate::wait_policy::WaitPolicy;
 
-/// PiAPI's API host.
-pub const DEFAULT_BASE_URL: &str = "https://api.piapi.ai";
-/// PiAPI's upload host (`x-upload-base-url` in the spec).
-pub const DEFAULT_UPLOAD_BASE_URL: &str = "https://upload.theapi.app";
+/// PiAPI's API host (the spec's server).
+pub const DEFAULT_BASE_URL: &str = piapi_kling_client::servers::DEFAULT_SERVER;
+/// PiAPI's upload host (the upload operation's own server in the spec).
+pub const DEFAULT_UPLOAD_BASE_URL: &str = piapi_kling_client::servers::UPLOAD_FILE_SERVER;
 /// The environment variable holding the API key (required by `from_env`).
 pub const ENV_API_KEY: &str = "PIAPI_API_KEY";
 /// The environment variable overriding the API base URL.
 pub const ENV_BASE_URL: &str = "PIAPI_BASE_URL";
 /// The environment variable overriding the upload base URL.
 pub const ENV_UPLOAD_BASE_URL: &str = "PIAPI_UPLOAD_BASE_URL";
+
+/// The spec's operation id of the upload, as the generated client names it.
+const UPLOAD_OPERATION: &str = "upload_file";
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 // Long enough for a 10 MB upload (13 MB of base64) on a modest uplink.
@@ -314,20 +317,16 @@ impl ClientBuilder {
             ),
         };
 
-        let api = piapi_kling_client::Client::new_with_client(
-            base_str(&base_url),
-            http.clone(),
-            context.clone(),
-        );
-        let upload_api =
-            piapi_kling_client::Client::new_with_client(base_str(&upload_base_url), http, context);
+        // One generated client for every operation: its request hook sends
+        // the upload to the upload host.
+        let context = context.with_operation_server(UPLOAD_OPERATION, base_str(&upload_base_url));
+        let api = piapi_kling_client::Client::new_with_client(base_str(&base_url), http, context);
 
         let limit = self
             .max_concurrent_requests
             .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS);
         Ok(Core {
             api,
-            upload_api,
             base_url,
             upload_base_url,
             timeout,
@@ -463,7 +462,13 @@ mod tests {
             "https://upload.theapi.app/"
         );
         assert_eq!(client.api.baseurl(), "https://api.piapi.ai");
-        assert_eq!(client.upload_api.baseurl(), "https://upload.theapi.app");
+        assert_eq!(
+            client
+                .api
+                .context()
+                .operation_server("upload_file", client.api.baseurl()),
+            Some("https://upload.theapi.app")
+        );
         assert!(client.api.context().has_api_key());
         assert!(client.transport.attempt_timeout.is_none());
     }
@@ -480,7 +485,13 @@ mod tests {
         assert_eq!(client.upload_base_url.as_str(), "http://127.0.0.1:9/proxy");
         // The generated clients append `/api/...` to the base path.
         assert_eq!(client.api.baseurl(), "http://127.0.0.1:9/proxy");
-        assert_eq!(client.upload_api.baseurl(), "http://127.0.0.1:9/proxy");
+        assert_eq!(
+            client
+                .api
+                .context()
+                .operation_server("upload_file", client.api.baseurl()),
+            Some("http://127.0.0.1:9/proxy")
+        );
 
         let client = env(&[
             (ENV_API_KEY, "k"),

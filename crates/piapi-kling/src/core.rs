@@ -21,11 +21,9 @@ use crate::wait_policy::WaitPolicy;
 
 /// Everything a client is, shared by all clones of it.
 pub(crate) struct Core {
-    /// The generated client of the API host; its context carries the key
-    /// (a sensitive header) and the `User-Agent`.
+    /// The generated client; its context carries the key (a sensitive
+    /// header), the `User-Agent` and the upload host.
     pub(crate) api: piapi_kling_client::Client,
-    /// The same for the upload host (same HTTP client and context).
-    pub(crate) upload_api: piapi_kling_client::Client,
     pub(crate) base_url: Url,
     pub(crate) upload_base_url: Url,
     pub(crate) timeout: std::time::Duration,
@@ -250,7 +248,7 @@ impl Core {
                 reason: violations.to_string(),
             });
         }
-        let api = &self.upload_api;
+        let api = &self.api;
         let request = &request;
         let response = self
             .transport

@@ -11,6 +11,7 @@ use std::time::Duration;
 use piapi_kling_models::{TaskData, TaskStatus, Violations};
 
 use crate::result::TaskResult;
+use crate::retry::FailureKind;
 
 /// `Result` with this crate's [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -212,12 +213,18 @@ impl Error {
     /// retried it as that policy allows). [`Error::AmbiguousCreate`] is never
     /// retryable: re-sending a create may bill a second task.
     pub fn is_retryable(&self) -> bool {
+        crate::retry::may_retry(self.failure_kind(), false)
+    }
+
+    /// What this error says about sending the same read again.
+    fn failure_kind(&self) -> FailureKind {
         match self {
-            // A body cut short is a transport error too: transient.
-            Error::Transport(e) => !e.is_builder() && !e.is_redirect(),
-            Error::RequestTimeout { .. } => true,
-            Error::Api { status, .. } => is_retryable_status(*status),
-            _ => false,
+            Error::Transport(e) if e.is_builder() || e.is_redirect() => FailureKind::Permanent,
+            Error::Transport(e) if e.is_connect() => FailureKind::NotConnected,
+            // A body cut short is a transport error too.
+            Error::Transport(_) | Error::RequestTimeout { .. } => FailureKind::MaybeReceived,
+            Error::Api { status, .. } => FailureKind::Status(*status),
+            _ => FailureKind::Permanent,
         }
     }
 
@@ -267,11 +274,6 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }
-}
-
-/// The statuses worth retrying for an idempotent request.
-pub(crate) fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 429 | 500 | 502 | 503 | 504)
 }
 
 /// The message of [`Error::OverBudget`]: the figures that decided it.

@@ -112,6 +112,35 @@ impl RetryPolicy {
     }
 }
 
+/// How a request failed, as far as sending it again is concerned: the one
+/// classification behind both the SDK's own retries and
+/// [`Error::is_retryable`](crate::Error::is_retryable).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FailureKind {
+    /// The connection could not be opened: nothing reached the server.
+    NotConnected,
+    /// The request may have reached the server (a timeout, a reset, a body
+    /// cut short).
+    MaybeReceived,
+    /// The server answered with this error status.
+    Status(u16),
+    /// Sending it again would fail the same way (a request that cannot be
+    /// built, a refused redirect, an undecodable or oversized body).
+    Permanent,
+}
+
+/// The rules documented on [`RetryPolicy`], in code: may a request that
+/// failed as `kind` be sent again? `bills` is true for a create, which is
+/// never re-sent once it may have reached PiAPI.
+pub(crate) fn may_retry(kind: FailureKind, bills: bool) -> bool {
+    match kind {
+        FailureKind::NotConnected | FailureKind::Status(429) => true,
+        FailureKind::MaybeReceived => !bills,
+        FailureKind::Status(status) => !bills && matches!(status, 500 | 502 | 503 | 504),
+        FailureKind::Permanent => false,
+    }
+}
+
 fn duration_nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
@@ -128,6 +157,25 @@ pub(crate) fn parse_retry_after(value: Option<&reqwest::header::HeaderValue>) ->
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn the_rules_of_the_policy_in_one_table() {
+        use FailureKind::*;
+        for bills in [false, true] {
+            assert!(may_retry(NotConnected, bills));
+            assert!(may_retry(Status(429), bills));
+            assert!(!may_retry(Permanent, bills));
+            assert!(!may_retry(Status(400), bills));
+            assert!(!may_retry(Status(501), bills));
+        }
+        // A create that may have reached PiAPI is never sent again.
+        assert!(may_retry(MaybeReceived, false));
+        assert!(!may_retry(MaybeReceived, true));
+        for status in [500, 502, 503, 504] {
+            assert!(may_retry(Status(status), false), "{status}");
+            assert!(!may_retry(Status(status), true), "{status}");
+        }
+    }
 
     #[test]
     fn backoff_doubles_is_capped_and_jittered_into_the_upper_half() {

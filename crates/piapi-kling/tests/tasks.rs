@@ -86,6 +86,32 @@ async fn image_to_video_uploads_local_frames_first() {
     assert!(is_mp4(&download(result.video_url().unwrap()).await));
 }
 
+/// One generated client serves both hosts: its request hook sends the
+/// upload operation to the upload host and everything else to the API host.
+#[tokio::test]
+async fn uploads_go_to_the_upload_host_and_creates_to_the_api_host() {
+    let api = start_sim().await;
+    let upload_host = start_sim().await;
+    let client = builder_for(&api)
+        .upload_base_url(upload_host.base_url())
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let first = png(dir.path(), "first.png");
+
+    let handle = client.image_to_video(&first).send().await.unwrap();
+    assert_eq!(count(&upload_host, "POST", "/api/ephemeral_resource"), 1);
+    assert_eq!(count(&upload_host, "POST", "/api/v1/task"), 0);
+    assert_eq!(count(&api, "POST", "/api/ephemeral_resource"), 0);
+    assert_eq!(count(&api, "POST", "/api/v1/task"), 1);
+    let url = api.task(handle.id()).unwrap().input["image_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with(&upload_host.base_url()), "{url}");
+    assert_eq!(download(&url).await, PNG);
+}
+
 #[tokio::test]
 async fn extend_lip_sync_and_sound_build_on_a_finished_video() {
     let sim = start_sim().await;

@@ -1,90 +1,23 @@
-//! Running one API operation of the generated `piapi-kling-client`: the retry
-//! loop around it, the mapping of its failures to [`Error`], and the tracing
-//! span of the request.
-//!
-//! Every API request is built and sent by `piapi_kling_client::Client` (the
-//! key and any extra headers travel in its `RequestContext`). This module only
-//! decides what to do with the outcome:
-//!
-//! | `piapi_kling_client::Error` | becomes |
-//! |---|---|
-//! | `CommunicationError`, connection not opened (`is_connect`) or request not built | [`Error::Transport`]; nothing was sent |
-//! | `CommunicationError`, any other (timeout, reset) | [`Error::Transport`] |
-//! | `ErrorResponse` (a documented error status) | [`Error::Api`], with `Retry-After` |
-//! | `UnexpectedResponse` (an undocumented status) | [`Error::Api`], its body read for the message; a 2xx is decoded |
-//! | `ResponseBodyError` from the size cap ([`piapi_kling_client::ResponseTooLarge`] in its sources) | [`Error::ResponseTooLarge`], not retried |
-//! | `ResponseBodyError` (the body could not be read, e.g. cut short) | [`Error::Api`] for an error status, else [`Error::Transport`]; the bytes that did arrive are lost |
-//! | `InvalidResponsePayload` (bytes that do not decode) | [`Error::Api`] for an error status (a proxy's HTML 502), else [`Error::Decode`] |
-//!
-//! The status of those last two comes from [`piapi_kling_client::observe`]:
-//! the generated error does not carry it.
-//! | `InvalidRequest`, `Custom` | [`Error::Config`]; nothing was sent |
-//!
-//! A create that fails after it may have reached PiAPI becomes
-//! [`Error::AmbiguousCreate`] around the error above (see [`crate::retry`]).
+//! Why one attempt failed: the generated client's error sorted out (see the
+//! table in [`super`]), whether it may be retried, and the [`Error`] it
+//! becomes.
 
 use std::fmt;
-use std::future::Future;
 use std::time::Duration;
 
-use piapi_kling_client::{ResponseMeta, ResponseTooLarge, ResponseValue};
+use piapi_kling_client::{ResponseMeta, ResponseTooLarge};
 use piapi_kling_models::ErrorResponse;
 use reqwest::header::RETRY_AFTER;
 use serde::de::DeserializeOwned;
-use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::Instant;
-use tracing::Instrument;
 
-use crate::error::{Error, is_retryable_status};
+use super::body::{leading_code, read_body};
+use super::op::Op;
+use crate::error::Error;
 use crate::redact;
-use crate::retry::parse_retry_after;
-
-/// What one operation of the generated client returns.
-pub(crate) type ApiResult<T> =
-    std::result::Result<ResponseValue<T>, piapi_kling_client::Error<ErrorResponse>>;
-
-/// The API operations, with what the retry rules need to know about them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Op {
-    CreateTask,
-    GetTask,
-    CancelTask,
-    CancelTasks,
-    Upload,
-    AccountInfo,
-    ActiveTasks,
-}
-
-impl Op {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Op::CreateTask => "create_task",
-            Op::GetTask => "get_task",
-            Op::CancelTask => "cancel_task",
-            Op::CancelTasks => "cancel_tasks",
-            Op::Upload => "upload_file",
-            Op::AccountInfo => "get_account_info",
-            Op::ActiveTasks => "get_active_tasks",
-        }
-    }
-
-    /// A create bills a task; everything else is safe to repeat.
-    fn is_create(self) -> bool {
-        self == Op::CreateTask
-    }
-}
-
-/// What a request is, for the retry rules, the span and the scrubbing of
-/// errors.
-pub(crate) struct Call<'a> {
-    pub(crate) op: Op,
-    pub(crate) task_id: Option<&'a str>,
-    /// Secrets of this request (a webhook secret) to scrub from errors.
-    pub(crate) secrets: &'a [&'a str],
-}
+use crate::retry::{FailureKind, parse_retry_after};
 
 /// Why one attempt failed, before it becomes an [`Error`].
-enum Failure {
+pub(super) enum Failure {
     /// Nothing reached the server: the connection could not be opened, or the
     /// request could not be built.
     NotSent(reqwest::Error),
@@ -144,10 +77,10 @@ impl Failure {
     /// (`UnexpectedResponse`) is read here: its body gives the message of an
     /// error, and a 2xx one is decoded (`Ok`).
     ///
-    /// `meta` is what [`piapi_kling_client::observe`] saw of the response: the
+    /// `meta` is what [`piapi_kling_client::with_response_meta`] saw of the response: the
     /// status and `Retry-After` the generated error drops when a body is not
     /// the documented JSON (a proxy's HTML 502) or is cut short.
-    async fn from_client<T: DeserializeOwned>(
+    pub(super) async fn from_client<T: DeserializeOwned>(
         error: piapi_kling_client::Error<ErrorResponse>,
         meta: Option<ResponseMeta>,
     ) -> Result<(u16, T), Failure> {
@@ -265,7 +198,7 @@ impl Failure {
         }
     }
 
-    fn status(&self) -> Option<u16> {
+    pub(super) fn status(&self) -> Option<u16> {
         match self {
             Failure::NotSent(_) | Failure::Unsendable(_) | Failure::Send(_) => None,
             Failure::TimedOut(_) => None,
@@ -276,30 +209,36 @@ impl Failure {
         }
     }
 
-    /// The rules documented on [`RetryPolicy`](crate::RetryPolicy), for one
-    /// failure of `op`.
-    fn is_retryable(&self, op: Op) -> bool {
+    /// What this failure says about sending the request again.
+    fn kind(&self) -> FailureKind {
         match self {
-            Failure::NotSent(e) => e.is_connect(),
-            // A refused redirect would be refused again.
-            Failure::Send(e) if e.is_redirect() => false,
-            Failure::Send(_) | Failure::Body { .. } | Failure::TimedOut(_) => !op.is_create(),
-            Failure::Status { status, .. } => {
-                *status == 429 || (!op.is_create() && is_retryable_status(*status))
+            Failure::NotSent(e) if e.is_connect() => FailureKind::NotConnected,
+            // A request that could not be built, or a refused redirect,
+            // would fail the same way again.
+            Failure::NotSent(_) | Failure::Unsendable(_) => FailureKind::Permanent,
+            Failure::Send(e) if e.is_redirect() => FailureKind::Permanent,
+            Failure::Send(_) | Failure::Body { .. } | Failure::TimedOut(_) => {
+                FailureKind::MaybeReceived
             }
-            // The same server would send the same oversized body again.
-            Failure::Decode { .. } | Failure::Unsendable(_) | Failure::TooLarge { .. } => false,
+            Failure::Status { status, .. } => FailureKind::Status(*status),
+            // The same server would send the same body again.
+            Failure::Decode { .. } | Failure::TooLarge { .. } => FailureKind::Permanent,
         }
     }
 
-    fn retry_after(&self) -> Option<Duration> {
+    /// The rules of [`RetryPolicy`](crate::RetryPolicy) for this failure of `op`.
+    pub(super) fn is_retryable(&self, op: Op) -> bool {
+        crate::retry::may_retry(self.kind(), op.is_create())
+    }
+
+    pub(super) fn retry_after(&self) -> Option<Duration> {
         match self {
             Failure::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
 
-    fn into_error(self, op: Op, secrets: &[&str]) -> Error {
+    pub(super) fn into_error(self, op: Op, secrets: &[&str]) -> Error {
         if !op.is_create() {
             return self.into_plain_error(secrets);
         }
@@ -392,204 +331,11 @@ impl Failure {
     }
 }
 
-/// What every request needs besides the request itself: the bound on
-/// requests in flight, the retry policy, the attempt deadline, and the key
-/// to scrub from messages. Owned by the SDK's core; knows nothing else of it.
-pub(crate) struct Transport {
-    /// Bounds the HTTP requests in flight (one permit per attempt).
-    pub(crate) requests: std::sync::Arc<tokio::sync::Semaphore>,
-    pub(crate) retry: crate::retry::RetryPolicy,
-    /// A deadline around each request, set when the HTTP client is the
-    /// caller's (whose own timeout cannot be set).
-    pub(crate) attempt_timeout: Option<Duration>,
-    /// The key, only to scrub it from error messages.
-    pub(crate) key_text: secrecy::SecretString,
-}
-
-impl Transport {
-    /// Runs `call` through `send` (one request of the generated client per
-    /// call), retrying as the client's [`RetryPolicy`](crate::RetryPolicy)
-    /// and the operation allow.
-    pub(crate) async fn call<T, F, Fut>(&self, call: Call<'_>, send: F) -> Result<T, Error>
-    where
-        T: DeserializeOwned,
-        F: FnMut() -> Fut,
-        Fut: Future<Output = ApiResult<T>>,
-    {
-        let span = request_span(call.op, call.task_id);
-        self.call_in(span, call, send).await
-    }
-
-    /// [`call`](Self::call) inside `span` (made by [`request_span`]), for a
-    /// caller that records more on it afterwards (a create's task id).
-    pub(crate) async fn call_in<T, F, Fut>(
-        &self,
-        span: tracing::Span,
-        call: Call<'_>,
-        send: F,
-    ) -> Result<T, Error>
-    where
-        T: DeserializeOwned,
-        F: FnMut() -> Fut,
-        Fut: Future<Output = ApiResult<T>>,
-    {
-        // Take a request slot before the request's state exists, and keep that
-        // state on the heap only while the request runs: a task that sleeps
-        // between polls or waits for a slot then costs a few bytes, not the
-        // kilobytes of an HTTP exchange (see BENCHMARKS.md, scale).
-        let slot = self.request_slot().await?;
-        // Bound first: a temporary in the awaited expression would stay in
-        // this future's state, defeating the box.
-        let exchange = Box::pin(self.call_with_retries(call, send, slot).instrument(span));
-        exchange.await
-    }
-
-    /// A permit of the client's bound on requests in flight.
-    async fn request_slot(&self) -> Result<OwnedSemaphorePermit, Error> {
-        self.requests
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::Closed("request"))
-    }
-
-    async fn call_with_retries<T, F, Fut>(
-        &self,
-        call: Call<'_>,
-        mut send: F,
-        first_slot: OwnedSemaphorePermit,
-    ) -> Result<T, Error>
-    where
-        T: DeserializeOwned,
-        F: FnMut() -> Fut,
-        Fut: Future<Output = ApiResult<T>>,
-    {
-        let mut slot = Some(first_slot);
-        let policy = &self.retry;
-        let first = Instant::now();
-        let mut secrets: Vec<&str> = call.secrets.to_vec();
-        secrets.push(secrecy::ExposeSecret::expose_secret(&self.key_text));
-        let mut attempt = 1u32;
-        loop {
-            let started = Instant::now();
-            // One slot per attempt, released before any backoff sleep.
-            let held = match slot.take() {
-                Some(held) => held,
-                None => self.request_slot().await?,
-            };
-            let outcome = self.attempt::<T>(send()).await;
-            drop(held);
-            let span = tracing::Span::current();
-            span.record("attempts", attempt);
-            span.record("latency_ms", started.elapsed().as_millis() as u64);
-            let failure = match outcome {
-                Ok((status, value)) => {
-                    span.record("status", status);
-                    tracing::debug!(status, "request succeeded");
-                    return Ok(value);
-                }
-                Err(failure) => failure,
-            };
-            if let Some(status) = failure.status() {
-                span.record("status", status);
-            }
-            if failure.is_retryable(call.op) && attempt < policy.max_attempts {
-                let delay = policy.delay(attempt, failure.retry_after());
-                if first.elapsed() + delay <= policy.max_elapsed {
-                    tracing::warn!(
-                        attempt,
-                        delay_ms = delay.as_millis() as u64,
-                        reason = %failure,
-                        "retrying request"
-                    );
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                    continue;
-                }
-            }
-            let mut error = failure.into_error(call.op, &secrets);
-            if let Error::ResponseTooLarge { task_id, .. } = &mut error {
-                *task_id = call.task_id.map(str::to_owned);
-            }
-            tracing::debug!(error = %error, "request failed");
-            return Err(error);
-        }
-    }
-
-    /// One request: the generated client's answer, within the attempt
-    /// deadline when the client has one.
-    async fn attempt<T: DeserializeOwned>(
-        &self,
-        sent: impl Future<Output = ApiResult<T>>,
-    ) -> Result<(u16, T), Failure> {
-        let exchange = async {
-            match piapi_kling_client::observe(sent).await {
-                (Ok(response), _) => Ok((response.status().as_u16(), response.into_inner())),
-                (Err(error), meta) => Failure::from_client(error, meta).await,
-            }
-        };
-        match self.attempt_timeout {
-            Some(limit) => tokio::time::timeout(limit, exchange)
-                .await
-                .unwrap_or(Err(Failure::TimedOut(limit))),
-            None => exchange.await,
-        }
-    }
-}
-
-/// The span of one API request: operation, task id, and (recorded when known)
-/// status, latency and attempts. Never a header or a body.
-pub(crate) fn request_span(op: Op, task_id: Option<&str>) -> tracing::Span {
-    let span = tracing::info_span!(
-        "piapi_kling.request",
-        operation = op.name(),
-        task_id = tracing::field::Empty,
-        status = tracing::field::Empty,
-        latency_ms = tracing::field::Empty,
-        attempts = tracing::field::Empty,
-    );
-    if let Some(id) = task_id {
-        span.record("task_id", id);
-    }
-    span
-}
-
-/// Reads the whole body, keeping what arrived if the body is cut short.
-async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, (Vec<u8>, reqwest::Error)> {
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-            Ok(None) => return Ok(body),
-            Err(e) => return Err((body, e)),
-        }
-    }
-}
-
-/// The status a PiAPI body names in its leading `"code": <status>` (every
-/// PiAPI body starts with it), read even from a body that is cut short or
-/// malformed further on.
-fn leading_code(body: &[u8]) -> Option<u16> {
-    let rest = body.trim_ascii_start().strip_prefix(b"{")?;
-    let rest = rest.trim_ascii_start().strip_prefix(b"\"code\"")?;
-    let rest = rest.trim_ascii_start().strip_prefix(b":")?;
-    let rest = rest.trim_ascii_start();
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits != 3
-        || rest
-            .get(digits)
-            .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
-    {
-        return None;
-    }
-    let code: u16 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
-    (100..600).contains(&code).then_some(code)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use piapi_kling_client::Error as ClientError;
+    use piapi_kling_client::ResponseValue;
     use piapi_kling_models::TaskResponse;
     use reqwest::StatusCode;
     use reqwest::header::{HeaderMap, HeaderValue};
@@ -608,7 +354,7 @@ mod tests {
         map_seen(error, None).await
     }
 
-    /// Maps `error` as if `observe` had seen `meta`.
+    /// Maps `error` as if `with_response_meta` had seen `meta`.
     async fn map_seen(error: ClientError<ErrorResponse>, meta: Option<ResponseMeta>) -> Failure {
         match Failure::from_client::<TaskResponse>(error, meta).await {
             Ok(_) => panic!("a failure must not decode"),
@@ -834,17 +580,5 @@ mod tests {
                 .to_string()
                 .contains("Service Unavailable")
         );
-    }
-
-    #[test]
-    fn the_leading_code_is_read_strictly() {
-        assert_eq!(leading_code(br#" { "code" : 404 , "message""#), Some(404));
-        assert_eq!(leading_code(br#"{"code":200,"data":{"#), Some(200));
-        assert_eq!(leading_code(br#"{"data":{},"code":500}"#), None);
-        assert_eq!(leading_code(br#"{"code":5000}"#), None);
-        assert_eq!(leading_code(br#"{"code":50"#), None);
-        assert_eq!(leading_code(br#"{"code":200.5}"#), None);
-        assert_eq!(leading_code(b"<html>"), None);
-        assert_eq!(leading_code(b""), None);
     }
 }

@@ -1,0 +1,196 @@
+//! SDK overhead with the simulator in another process (issue 12): a create +
+//! get round trip through the SDK against raw reqwest + `serde_json::Value`
+//! with the same body, interleaved in blocks of 50 so drift hits both alike.
+//!
+//! The simulator runs as its own process (`piapi-kling-sim`, found next to
+//! this binary), so this process's CPU time is the client's alone. The client
+//! runs on a single-threaded runtime: every client task (hyper's connection
+//! tasks included) runs on the main thread, whose CPU time is read around each
+//! block. Reports, per run, the median wall time per round trip and the median
+//! client CPU per round trip of each side, and their ratios (goals ≤ 1.05 wall,
+//! ≤ 1.10 CPU); then the median of the runs' ratios.
+//!
+//! `cargo build --release -p piapi-kling-sim -p piapi-kling-bench`, then
+//! `target/release/overhead_process --rounds 3000 --runs 5`
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use piapi_kling::{Client, RetryPolicy};
+use piapi_kling_bench::{arg, median};
+use serde_json::{Value, json};
+
+const PROMPT: &str = "White egrets fly over the vast paddy fields";
+const KEY: &str = "bench-key";
+/// Round trips per block; one side's block, then the other's.
+const BLOCK: usize = 50;
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to write into; the clock id is a
+    // constant every Linux supports.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+async fn sdk_round_trip(client: &Client) {
+    let handle = client.text_to_video(PROMPT).send().await.expect("create");
+    let task = client.get_task(handle.id()).await.expect("get");
+    std::hint::black_box(task);
+}
+
+async fn raw_round_trip(http: &reqwest::Client, base: &str, body: &Value) {
+    let created: Value = http
+        .post(format!("{base}/api/v1/task"))
+        .header("x-api-key", KEY)
+        .json(body)
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("create body");
+    let id = created["data"]["task_id"].as_str().expect("task id");
+    let task: Value = http
+        .get(format!("{base}/api/v1/task/{id}"))
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("get body");
+    std::hint::black_box(task);
+}
+
+/// The simulator process, stopped when dropped.
+struct SimProcess(Child);
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `piapi-kling-sim` on a free port and returns it with its base URL.
+fn start_simulator(max_tasks: usize) -> (SimProcess, String) {
+    let exe = std::env::current_exe().expect("own path");
+    let sim = exe.with_file_name("piapi-kling-sim");
+    assert!(
+        sim.exists(),
+        "{} not found: build it with `cargo build --release -p piapi-kling-sim`",
+        sim.display()
+    );
+    let mut child = Command::new(&sim)
+        .args(["--port", "0", "--api-key", KEY, "--speed", "1"])
+        .args(["--max-tasks", &max_tasks.to_string()])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the simulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .expect("the simulator's base URL");
+    (SimProcess(child), line.trim().to_owned())
+}
+
+/// One side's figures in one run: wall per round trip, CPU per round trip.
+struct Side {
+    wall: Vec<Duration>,
+    cpu: Vec<Duration>,
+}
+
+impl Side {
+    fn new(rounds: usize) -> Side {
+        Side {
+            wall: Vec::with_capacity(rounds),
+            cpu: Vec::with_capacity(rounds / BLOCK),
+        }
+    }
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn main() {
+    let rounds: usize = arg("--rounds", 3000);
+    let runs: usize = arg("--runs", 5);
+    let (_sim, base) = start_simulator((rounds + 400) * runs * 2 + 1000);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = Client::builder()
+            .base_url(base.clone())
+            .api_key(KEY)
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .expect("client");
+        let http = reqwest::Client::new();
+        // The same body the SDK's text_to_video sends (it defaults to 16:9).
+        let body = json!({"model": "kling", "task_type": "video_generation",
+                          "input": {"prompt": PROMPT, "aspect_ratio": "16:9"}});
+        // Warm up both paths (connections, allocator).
+        for _ in 0..200 {
+            sdk_round_trip(&client).await;
+            raw_round_trip(&http, &base, &body).await;
+        }
+        println!(
+            "create + get round trips, simulator in another process, {rounds} per side and run, blocks of {BLOCK}"
+        );
+        println!("run  SDK wall µs  raw wall µs  ratio   SDK CPU µs  raw CPU µs  ratio");
+        let (mut wall_ratios, mut cpu_ratios) = (Vec::new(), Vec::new());
+        for run in 1..=runs {
+            let (mut sdk, mut raw) = (Side::new(rounds), Side::new(rounds));
+            for block in 0..rounds / BLOCK {
+                // Even blocks run the SDK first, odd blocks raw first.
+                for sdk_turn in [block % 2 == 0, block % 2 != 0] {
+                    let side = if sdk_turn { &mut sdk } else { &mut raw };
+                    let cpu_start = thread_cpu();
+                    for _ in 0..BLOCK {
+                        let started = Instant::now();
+                        if sdk_turn {
+                            sdk_round_trip(&client).await;
+                        } else {
+                            raw_round_trip(&http, &base, &body).await;
+                        }
+                        side.wall.push(started.elapsed());
+                    }
+                    side.cpu.push((thread_cpu() - cpu_start) / BLOCK as u32);
+                }
+            }
+            let (sdk_wall, raw_wall) = (median(sdk.wall), median(raw.wall));
+            let (sdk_cpu, raw_cpu) = (median(sdk.cpu), median(raw.cpu));
+            let wall_ratio = sdk_wall.as_secs_f64() / raw_wall.as_secs_f64();
+            let cpu_ratio = sdk_cpu.as_secs_f64() / raw_cpu.as_secs_f64();
+            println!(
+                "{run:>3}  {:>11.1}  {:>11.1}  {wall_ratio:.3}  {:>11.1}  {:>10.1}  {cpu_ratio:.3}",
+                micros(sdk_wall),
+                micros(raw_wall),
+                micros(sdk_cpu),
+                micros(raw_cpu),
+            );
+            wall_ratios.push(wall_ratio);
+            cpu_ratios.push(cpu_ratio);
+        }
+        let mid = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        println!(
+            "median of {runs} runs: wall ratio {:.3} (goal <= 1.05), client CPU ratio {:.3} (goal <= 1.10)",
+            mid(wall_ratios),
+            mid(cpu_ratios)
+        );
+    });
+}
