@@ -5,7 +5,11 @@
 #   raw    - on reqwest + tokio + serde_json directly, with the reqwest
 #            features the SDK itself enables (json, rustls), so that both
 #            sides pay for the same TLS stack
-#   sdk-native / raw-native - the same with native-tls (OpenSSL)
+#   raw-default - the same with reqwest's default features plus json (what
+#            `cargo add reqwest --features json` writes: also http2, charset
+#            and system-proxy)
+#   sdk-native / raw-native / raw-native-default - the same with native-tls
+#            (OpenSSL)
 #   models - on piapi-kling-models alone (a webhook receiver's dependency)
 # Each line printed: kind, pair, CPU seconds (user + system), wall seconds.
 # Versions are pinned by the workspace's Cargo.lock (a crate the workspace
@@ -48,10 +52,16 @@ async fn main() {
     println!("{}", created.is_ok());
 }'
         ;;
-    raw | raw-native)
-        local tls=rustls
-        [ "$kind" = raw-native ] && tls=native-tls
-        deps="reqwest = { version = \"0.13\", default-features = false, features = [\"json\", \"$tls\"] }
+    raw | raw-native | raw-default | raw-native-default)
+        local reqwest='default-features = false, features = ["json", "rustls"]'
+        case $kind in
+        raw-native) reqwest='default-features = false, features = ["json", "native-tls"]' ;;
+        raw-default) reqwest='features = ["json"]' ;;
+        raw-native-default)
+            reqwest='default-features = false, features = ["json", "native-tls", "http2", "charset", "system-proxy"]'
+            ;;
+        esac
+        deps="reqwest = { version = \"0.13\", $reqwest }
 serde_json = \"1\"
 tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }"
         main='#[tokio::main]

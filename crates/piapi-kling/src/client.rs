@@ -17,13 +17,14 @@ use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
 use crate::builders::{
-    Avatar, CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, MotionControl, Omni,
-    RawRequest, Sound, TaskBuilder, TextToVideo, TryOn,
+    Avatar, BuildRequest, CustomTask, Effects, ExtendVideo, ImageToVideo, LipSync, MotionControl,
+    Omni, RawRequest, Sound, TaskBuilder, TextToVideo, TryOn,
 };
 use crate::config::ClientBuilder;
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::handle::TaskHandle;
+use crate::lipsync::{LipSyncOutcome, LipSyncSpec};
 use crate::source::{self, MediaSource};
 use crate::wait_policy::WaitPolicy;
 
@@ -209,6 +210,33 @@ impl Client {
             self.core.clone(),
             LipSyncInput::default().with_origin_task_id(origin_task_id),
         )
+    }
+
+    /// Creates a video, waits for it, lip-syncs it, and waits again.
+    ///
+    /// The lip-sync step is checked (text, speed, audio file) *before* the
+    /// video is created, so a mistake there costs nothing. Once the video task
+    /// exists, any failure is [`Error::Pipeline`], which carries the video
+    /// task's id (and its result when it completed), so it is never lost.
+    ///
+    /// ```no_run
+    /// # async fn run(client: piapi_kling::Client) -> Result<(), piapi_kling::Error> {
+    /// use piapi_kling::LipSyncSpec;
+    /// let both = client
+    ///     .generate_and_lip_sync(
+    ///         client.text_to_video("a news anchor facing the camera"),
+    ///         LipSyncSpec::text("Good evening.", "Rock").speed(1.2),
+    ///     )
+    ///     .await?;
+    /// println!("{:?}", both.lip_sync.video_url());
+    /// # Ok(()) }
+    /// ```
+    pub async fn generate_and_lip_sync<I: BuildRequest>(
+        &self,
+        video: TaskBuilder<I>,
+        lip_sync: LipSyncSpec,
+    ) -> Result<LipSyncOutcome> {
+        crate::lipsync::generate_and_lip_sync(&self.core, video, lip_sync).await
     }
 
     /// Turns `image` into a video with a Kling effect preset.

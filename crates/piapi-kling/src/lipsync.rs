@@ -1,7 +1,11 @@
-//! Lip-sync conveniences: one-call helpers and the video → lip-sync pipeline.
+//! The video → lip-sync pipeline behind [`Client::generate_and_lip_sync`](crate::Client::generate_and_lip_sync).
+
+use std::sync::Arc;
+
+use piapi_kling_models::LipSyncInput;
 
 use crate::builders::{BuildRequest, LipSync, TaskBuilder};
-use crate::client::Client;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::result::TaskResult;
 use crate::source::MediaSource;
@@ -49,8 +53,11 @@ impl LipSyncSpec {
         self
     }
 
-    fn builder(&self, client: &Client, video_task_id: &str) -> LipSync {
-        let builder = client.lip_sync(video_task_id);
+    fn builder(&self, core: &Arc<Core>, video_task_id: &str) -> LipSync {
+        let builder = TaskBuilder::with_input(
+            core.clone(),
+            LipSyncInput::default().with_origin_task_id(video_task_id),
+        );
         let builder = match &self.speech {
             Speech::Text { text, voice } => builder.text(text, voice),
             Speech::Audio(audio) => builder.audio(audio.clone()),
@@ -62,7 +69,7 @@ impl LipSyncSpec {
     }
 }
 
-/// The two results of [`Client::generate_and_lip_sync`].
+/// The two results of [`Client::generate_and_lip_sync`](crate::Client::generate_and_lip_sync).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct LipSyncOutcome {
@@ -72,58 +79,39 @@ pub struct LipSyncOutcome {
     pub lip_sync: TaskResult,
 }
 
-impl Client {
-    /// Creates a video, waits for it, lip-syncs it, and waits again.
-    ///
-    /// The lip-sync step is checked (text, speed, audio file) *before* the
-    /// video is created, so a mistake there costs nothing. Once the video task
-    /// exists, any failure is [`Error::Pipeline`], which carries the video
-    /// task's id (and its result when it completed), so it is never lost.
-    ///
-    /// ```no_run
-    /// # async fn run(client: piapi_kling::Client) -> Result<(), piapi_kling::Error> {
-    /// use piapi_kling::LipSyncSpec;
-    /// let both = client
-    ///     .generate_and_lip_sync(
-    ///         client.text_to_video("a news anchor facing the camera"),
-    ///         LipSyncSpec::text("Good evening.", "Rock").speed(1.2),
-    ///     )
-    ///     .await?;
-    /// println!("{:?}", both.lip_sync.video_url());
-    /// # Ok(()) }
-    /// ```
-    pub async fn generate_and_lip_sync<I: BuildRequest>(
-        &self,
-        video: TaskBuilder<I>,
-        lip_sync: LipSyncSpec,
-    ) -> Result<LipSyncOutcome> {
+/// Runs the pipeline: checks the lip-sync step, creates and awaits the
+/// video, then lip-syncs it (see the method's docs).
+pub(crate) async fn generate_and_lip_sync<I: BuildRequest>(
+    core: &Arc<Core>,
+    video: TaskBuilder<I>,
+    lip_sync: LipSyncSpec,
+) -> Result<LipSyncOutcome> {
+    lip_sync
+        .builder(core, PENDING_VIDEO_TASK)
+        .prepare()
+        .check()
+        .await?;
+    let handle = video.send().await?;
+    let video_task_id = handle.id().to_owned();
+    let video = handle.wait().await.map_err(|source| Error::Pipeline {
+        video_task_id: video_task_id.clone(),
+        video: None,
+        source: Box::new(source),
+    })?;
+    let step = async {
         lip_sync
-            .builder(self, PENDING_VIDEO_TASK)
-            .prepare()
-            .check()
-            .await?;
-        let handle = video.send().await?;
-        let video_task_id = handle.id().to_owned();
-        let video = handle.wait().await.map_err(|source| Error::Pipeline {
-            video_task_id: video_task_id.clone(),
-            video: None,
+            .builder(core, &video_task_id)
+            .send()
+            .await?
+            .wait()
+            .await
+    };
+    match step.await {
+        Ok(lip_sync) => Ok(LipSyncOutcome { video, lip_sync }),
+        Err(source) => Err(Error::Pipeline {
+            video_task_id,
+            video: Some(Box::new(video)),
             source: Box::new(source),
-        })?;
-        let step = async {
-            lip_sync
-                .builder(self, &video_task_id)
-                .send()
-                .await?
-                .wait()
-                .await
-        };
-        match step.await {
-            Ok(lip_sync) => Ok(LipSyncOutcome { video, lip_sync }),
-            Err(source) => Err(Error::Pipeline {
-                video_task_id,
-                video: Some(Box::new(video)),
-                source: Box::new(source),
-            }),
-        }
+        }),
     }
 }

@@ -94,7 +94,7 @@ impl RetryPolicy {
             step
         } else {
             let half = step / 2;
-            half + Duration::from_nanos(rand::random_range(0..=duration_nanos(step - half)))
+            half + Duration::from_nanos(fastrand::u64(0..=duration_nanos(step - half)))
         };
         match retry_after {
             Some(wait) if wait > jittered => wait,
