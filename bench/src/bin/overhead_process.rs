@@ -12,6 +12,9 @@
 //!
 //! `cargo build --release -p piapi-kling-sim -p piapi-kling-bench`, then
 //! `target/release/overhead_process --rounds 3000 --runs 5`
+//!
+//! `--only sdk` (or `raw`) runs one side alone and prints nothing, for a
+//! profiler: `perf record -g target/release/overhead_process --only sdk`.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -66,6 +69,63 @@ async fn raw_round_trip(http: &reqwest::Client, base: &str, body: &Value) {
         .await
         .expect("get body");
     std::hint::black_box(task);
+}
+
+/// `--decode-cost`: the CPU time of decoding this simulator's create and get
+/// answers into the SDK's typed `TaskResponse` and into `serde_json::Value`,
+/// per round trip (one of each), to size that part of the difference.
+async fn decode_cost(http: &reqwest::Client, base: &str, body: &Value) {
+    let created = http
+        .post(format!("{base}/api/v1/task"))
+        .header("x-api-key", KEY)
+        .json(body)
+        .send()
+        .await
+        .expect("create")
+        .bytes()
+        .await
+        .expect("create body");
+    let id = serde_json::from_slice::<Value>(&created).expect("json")["data"]["task_id"]
+        .as_str()
+        .expect("task id")
+        .to_owned();
+    let got = http
+        .get(format!("{base}/api/v1/task/{id}"))
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .expect("get")
+        .bytes()
+        .await
+        .expect("get body");
+    const N: u32 = 20_000;
+    let time = |f: &dyn Fn()| {
+        let start = thread_cpu();
+        for _ in 0..N {
+            f();
+        }
+        (thread_cpu() - start) / N
+    };
+    let typed = time(&|| {
+        for bytes in [&created, &got] {
+            let task: piapi_kling_models::TaskResponse =
+                serde_json::from_slice(bytes).expect("typed");
+            std::hint::black_box(task);
+        }
+    });
+    let value = time(&|| {
+        for bytes in [&created, &got] {
+            let task: Value = serde_json::from_slice(bytes).expect("value");
+            std::hint::black_box(task);
+        }
+    });
+    println!(
+        "decode per round trip (create {} B + get {} B): typed {:.1} µs, Value {:.1} µs",
+        created.len(),
+        got.len(),
+        micros(typed),
+        micros(value)
+    );
 }
 
 /// The simulator process, stopped when dropped.
@@ -136,7 +196,17 @@ fn main() {
             .retry_policy(RetryPolicy::none())
             .build()
             .expect("client");
-        let http = reqwest::Client::new();
+        // `--raw-timeouts`: the raw client with the SDK's default timeouts
+        // (120 s per request, 10 s to connect), to tell their cost apart.
+        let http = if std::env::args().any(|a| a == "--raw-timeouts") {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .connect_timeout(Duration::from_secs(10))
+                .build()
+                .expect("raw client")
+        } else {
+            reqwest::Client::new()
+        };
         // The same body the SDK's text_to_video sends (it defaults to 16:9).
         let body = json!({"model": "kling", "task_type": "video_generation",
                           "input": {"prompt": PROMPT, "aspect_ratio": "16:9"}});
@@ -144,6 +214,25 @@ fn main() {
         for _ in 0..200 {
             sdk_round_trip(&client).await;
             raw_round_trip(&http, &base, &body).await;
+        }
+        if std::env::args().any(|a| a == "--decode-cost") {
+            decode_cost(&http, &base, &body).await;
+            return;
+        }
+        match std::env::args().skip_while(|a| a != "--only").nth(1).as_deref() {
+            Some("sdk") => {
+                for _ in 0..rounds * runs {
+                    sdk_round_trip(&client).await;
+                }
+                return;
+            }
+            Some("raw") => {
+                for _ in 0..rounds * runs {
+                    raw_round_trip(&http, &base, &body).await;
+                }
+                return;
+            }
+            _ => {}
         }
         println!(
             "create + get round trips, simulator in another process, {rounds} per side and run, blocks of {BLOCK}"
