@@ -5,7 +5,7 @@
 fn generated_files_match_the_spec() {
     let root = piapi_kling_tests::root();
     let files = piapi_kling_codegen::generate_workspace(&root).unwrap();
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), 5);
     for f in &files {
         assert!(
             f.contents.starts_with(
