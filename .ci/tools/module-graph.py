@@ -5,11 +5,12 @@ crate it uses through `crate::` or `super::` paths (test modules and the
 `#[cfg(test)] mod tests` blocks left out, generated files marked), then the
 largest hand-written files of the workspace.
 
-    python3 .ci/tools/module-graph.py [ROOT] [--dot]
+    python3 .ci/tools/module-graph.py [ROOT] [--dot | --cycles]
 
 ROOT defaults to the current directory (a checkout, or a `git worktree` of
 an older commit to compare). With --dot it prints Graphviz instead
-(`| dot -Tsvg > graph.svg`).
+(`| dot -Tsvg > graph.svg`). With --cycles it prints the import cycles
+between the modules of each crate and exits 1 if there is one (CI runs it).
 """
 import os
 import re
@@ -82,10 +83,49 @@ def graph(src):
     return edges, lines, generated, files
 
 
+def cycles(edges):
+    """The strongly connected components of more than one module (Tarjan)."""
+    index, low, on_stack, stack, found = {}, {}, set(), [], []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in edges.get(node, []):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     dot = "--dot" in sys.argv
     root = args[0] if args else "."
+    if "--cycles" in sys.argv:
+        count = 0
+        for crate, src in crate_sources(root):
+            for component in cycles(graph(src)[0]):
+                count += 1
+                print(f"{crate}: " + " <-> ".join(component))
+        print(f"module import cycles: {count}")
+        sys.exit(1 if count else 0)
     largest = []
     if dot:
         print("digraph modules {\n  rankdir=LR;")
