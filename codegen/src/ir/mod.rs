@@ -3,9 +3,9 @@
 //! already resolved. Everything the models generator emits comes from here.
 //!
 //! The types are here; reading them off the spec is split by job:
-//! [`schema`] reads one schema's extensions and docs, [`names`] turns wire
-//! names into Rust names, [`components`] builds enums, structs and fields,
-//! [`tagged`] builds a tagged `oneOf`, and [`rule_checks`] checks `x-rules`
+//! `schema` reads one schema's extensions and docs, `names` turns wire
+//! names into Rust names, `components` builds enums, structs and fields,
+//! `tagged` builds a tagged `oneOf`, and `rule_checks` checks `x-rules`
 //! against the fields they name.
 
 use anyhow::{Context, Result, anyhow};

@@ -1,10 +1,10 @@
 //! The models generator: forward-compatible enums, structs with serde, the tagged
 //! create-request enum, and `validate()` from every constraint and `x-rules` entry.
 //!
-//! Split by what is emitted: [`enums`], [`structs`] (serde, setters,
-//! constructors), [`validate`] (`validate()` from constraints and `x-rules`),
-//! [`tagged`] (the create request and its shared accessors) and [`registry`]
-//! (the schemars registry); [`tokens`] holds the token helpers they share.
+//! Split by what is emitted: `enums`, `structs` (serde, setters,
+//! constructors), `validate` (`validate()` from constraints and `x-rules`),
+//! `tagged` (the create request and its shared accessors) and `registry`
+//! (the schemars registry); `tokens` holds the token helpers they share.
 
 mod enums;
 mod registry;
