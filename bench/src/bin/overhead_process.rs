@@ -15,6 +15,10 @@
 //!
 //! `--only sdk` (or `raw`) runs one side alone and prints nothing, for a
 //! profiler: `perf record -g target/release/overhead_process --only sdk`.
+//! `--raw-timeouts` gives the raw client the SDK's timeouts, `--raw-spin-us N`
+//! busy-waits N µs before each raw request, and `--decode-cost` times the
+//! decoding of this simulator's answers: each isolates one suspect of the
+//! difference (BENCHMARKS.md).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,7 +51,21 @@ async fn sdk_round_trip(client: &Client) {
     std::hint::black_box(task);
 }
 
+/// Busy-waits `micros` µs (`--raw-spin-us`): user-space work before each raw
+/// request, to see how the kernel's share of a send depends on the gap.
+fn spin(micros: u64) {
+    if micros == 0 {
+        return;
+    }
+    let until = Instant::now() + Duration::from_micros(micros);
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
 async fn raw_round_trip(http: &reqwest::Client, base: &str, body: &Value) {
+    let gap: u64 = arg("--raw-spin-us", 0);
+    spin(gap);
     let created: Value = http
         .post(format!("{base}/api/v1/task"))
         .header("x-api-key", KEY)
@@ -59,6 +77,7 @@ async fn raw_round_trip(http: &reqwest::Client, base: &str, body: &Value) {
         .await
         .expect("create body");
     let id = created["data"]["task_id"].as_str().expect("task id");
+    spin(gap);
     let task: Value = http
         .get(format!("{base}/api/v1/task/{id}"))
         .header("x-api-key", KEY)
