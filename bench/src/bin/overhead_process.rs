@@ -15,7 +15,8 @@
 //!
 //! `--only sdk` (or `raw`) runs one side alone and prints nothing, for a
 //! profiler: `perf record -g target/release/overhead_process --only sdk`.
-//! `--raw-timeouts` gives the raw client the SDK's timeouts, `--raw-spin-us N`
+//! `--raw-timeouts` gives the raw client the SDK's timeouts,
+//! `--sdk-plain-client` gives the SDK a plain `reqwest::Client`, `--raw-spin-us N`
 //! busy-waits N µs before each raw request, and `--decode-cost` times the
 //! decoding of this simulator's answers: each isolates one suspect of the
 //! difference (BENCHMARKS.md).
@@ -209,12 +210,16 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let client = Client::builder()
+        let mut builder = Client::builder()
             .base_url(base.clone())
             .api_key(KEY)
-            .retry_policy(RetryPolicy::none())
-            .build()
-            .expect("client");
+            .retry_policy(RetryPolicy::none());
+        // `--sdk-plain-client`: the SDK over a plain `reqwest::Client::new()`
+        // (its timeout then a deadline around each attempt).
+        if std::env::args().any(|a| a == "--sdk-plain-client") {
+            builder = builder.http_client(reqwest::Client::new());
+        }
+        let client = builder.build().expect("client");
         // `--raw-timeouts`: the raw client with the SDK's default timeouts
         // (120 s per request, 10 s to connect), to tell their cost apart.
         let http = if std::env::args().any(|a| a == "--raw-timeouts") {
