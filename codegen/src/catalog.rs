@@ -10,18 +10,13 @@ use crate::meta::{
     CaseDef, MediaDef, MediaKindDef, OutputDef, PerDef, PriceDef, ShapeDef, SimulateDef, when_text,
 };
 use heck::ToShoutySnakeCase;
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
+
+use crate::tokens::ident;
 
 /// The tag of the request enum the catalog describes.
 pub const TASK_TAG: &str = "task_type";
-
-fn ident(name: &str) -> Ident {
-    match name.strip_prefix("r#") {
-        Some(raw) => Ident::new_raw(raw, Span::call_site()),
-        None => Ident::new(name, Span::call_site()),
-    }
-}
 
 /// Structs that hold a media URL, directly or in a nested struct.
 pub fn structs_with_media(model: &Model) -> BTreeSet<String> {

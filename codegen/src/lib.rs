@@ -19,6 +19,7 @@ pub mod meta;
 pub mod models;
 pub mod rules;
 pub mod sdk;
+mod tokens;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};

@@ -5,8 +5,10 @@
 
 use crate::catalog::TASK_TAG;
 use crate::ir::{Field, FieldType, Model, NamedKind, StructDef, TypeDef};
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+
+use crate::tokens::{ident, value_type};
 
 /// Methods `TaskBuilder` has whatever the input: a field with one of these
 /// names gets a `set_` setter instead.
@@ -25,13 +27,6 @@ pub const RESERVED: &[&str] = &[
     "prepare",
     "into_request",
 ];
-
-fn ident(name: &str) -> Ident {
-    match name.strip_prefix("r#") {
-        Some(raw) => Ident::new_raw(raw, Span::call_site()),
-        None => Ident::new(name, Span::call_site()),
-    }
-}
 
 /// The setters file of the SDK.
 pub fn generate(model: &Model) -> TokenStream {
@@ -127,7 +122,7 @@ fn setter(f: &Field, task_type: &str) -> TokenStream {
         (FieldType::Integer, _) => (quote!(impl ::std::convert::Into<i64>), quote!(value.into())),
         (FieldType::Boolean, _) => (quote!(bool), quote!(value)),
         (FieldType::Array(item), _) => {
-            let item = item_type(item);
+            let item = value_type(item);
             (
                 quote!(impl ::std::iter::IntoIterator<Item = #item>),
                 quote!(value.into_iter().collect()),
@@ -153,24 +148,5 @@ fn setter(f: &Field, task_type: &str) -> TokenStream {
             #assign
             self
         }
-    }
-}
-
-fn item_type(ty: &FieldType) -> TokenStream {
-    match ty {
-        FieldType::String => quote!(::std::string::String),
-        FieldType::Number => quote!(f64),
-        FieldType::Integer => quote!(i64),
-        FieldType::Boolean => quote!(bool),
-        FieldType::Named(name, _) => {
-            let t = ident(name);
-            quote!(#t)
-        }
-        FieldType::Array(inner) => {
-            let inner = item_type(inner);
-            quote!(::std::vec::Vec<#inner>)
-        }
-        FieldType::Map => quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>),
-        FieldType::Any => quote!(::serde_json::Value),
     }
 }

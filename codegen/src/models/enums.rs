@@ -4,7 +4,7 @@ use crate::ir::{IntEnum, StringEnum};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::tokens::*;
+use crate::tokens::*;
 
 pub(super) fn string_enum(e: &StringEnum, rt: &syn::Path) -> TokenStream {
     let name = ident(&e.name);

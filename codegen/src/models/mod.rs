@@ -4,13 +4,12 @@
 //! Split by what is emitted: `enums`, `structs` (serde, setters,
 //! constructors), `validate` (`validate()` from constraints and `x-rules`),
 //! `tagged` (the create request and its shared accessors) and `registry`
-//! (the schemars registry); `tokens` holds the token helpers they share.
+//! (the schemars registry); the token helpers they share are in `crate::tokens`.
 
 mod enums;
 mod registry;
 mod structs;
 mod tagged;
-mod tokens;
 mod validate;
 
 use crate::catalog;

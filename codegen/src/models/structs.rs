@@ -4,28 +4,8 @@ use crate::ir::{EXTRA_FIELD, Field, FieldType, Model, NamedKind, StructDef, Type
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::tokens::*;
 use super::validate::*;
-
-/// The Rust type of a value (without the `Option` of an optional field).
-pub(super) fn value_type(ty: &FieldType) -> TokenStream {
-    match ty {
-        FieldType::String => quote!(::std::string::String),
-        FieldType::Number => quote!(f64),
-        FieldType::Integer => quote!(i64),
-        FieldType::Boolean => quote!(bool),
-        FieldType::Named(name, _) => {
-            let n = ident(name);
-            quote!(#n)
-        }
-        FieldType::Array(item) => {
-            let item = value_type(item);
-            quote!(::std::vec::Vec<#item>)
-        }
-        FieldType::Map => quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>),
-        FieldType::Any => quote!(::serde_json::Value),
-    }
-}
+use crate::tokens::*;
 
 pub(super) fn field_type(f: &Field) -> TokenStream {
     let ty = value_type(&f.ty);

@@ -5,7 +5,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::structs::*;
-use super::tokens::*;
+use crate::tokens::*;
 
 pub(super) fn tagged(t: &TaggedDef, model: &Model, rt: &syn::Path) -> TokenStream {
     let name = ident(&t.name);

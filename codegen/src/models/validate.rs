@@ -4,7 +4,7 @@ use crate::ir::{Field, FieldType, Model, NamedKind, Rule, RuleDef, StructDef, Ty
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::tokens::*;
+use crate::tokens::*;
 
 pub(super) fn validate_impl(s: &StructDef, model: &Model, rt: &syn::Path) -> TokenStream {
     let name = ident(&s.name);
