@@ -50,7 +50,10 @@ impl Budget {
     }
 
     pub(crate) fn spending(&self) -> Spending {
-        let ledger = self.ledger();
+        self.spending_of(&self.ledger())
+    }
+
+    fn spending_of(&self, ledger: &Ledger) -> Spending {
         Spending {
             budget: self.cap,
             reserved: ledger.reserved,
@@ -58,31 +61,20 @@ impl Budget {
         }
     }
 
-    /// Reserves `estimate`, or says why the create is refused.
+    /// Reserves `estimate`, or says why the create is refused: it would go
+    /// over the budget, or the price table cannot price it.
     pub(crate) fn reserve(&self, estimate: Estimate) -> Result<Reservation, Error> {
         let mut ledger = self.ledger();
-        let Some(amount) = estimate.amount() else {
-            return Err(Error::OverBudget {
+        match estimate.amount() {
+            Some(amount) if ledger.reserved + ledger.spent + amount <= self.cap => {
+                ledger.reserved += amount;
+                Ok(Reservation { amount })
+            }
+            _ => Err(Error::OverBudget {
+                spending: self.spending_of(&ledger),
                 estimate,
-                spending: Spending {
-                    budget: self.cap,
-                    reserved: ledger.reserved,
-                    spent: ledger.spent,
-                },
-            });
-        };
-        if ledger.reserved + ledger.spent + amount > self.cap {
-            return Err(Error::OverBudget {
-                estimate,
-                spending: Spending {
-                    budget: self.cap,
-                    reserved: ledger.reserved,
-                    spent: ledger.spent,
-                },
-            });
+            }),
         }
-        ledger.reserved += amount;
-        Ok(Reservation { amount })
     }
 
     /// Gives a reservation back: the create made no task.

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use piapi_kling_models::catalog::TaskInput;
 use piapi_kling_models::{
     AccountInfo, AiTryOnInput, AspectRatio, AvatarInput, CancelModel, CreateTaskRequest, Effect,
-    EffectsInput, ExtendVideoInput, LipSyncInput, Model, MotionControlInput, OmniVersion,
+    EffectsInput, ExtendVideoInput, Model, MotionControlInput, OmniVersion,
     OmniVideoGenerationInput, Shot, SoundInput, TaskData, Version, VideoGenerationInput, Violation,
     Violations,
 };
@@ -206,10 +206,7 @@ impl Client {
     /// Lip-syncs the finished video of task `origin_task_id`; choose `.text()`
     /// or `.audio()`.
     pub fn lip_sync(&self, origin_task_id: impl Into<String>) -> LipSync {
-        TaskBuilder::with_input(
-            self.core.clone(),
-            LipSyncInput::default().with_origin_task_id(origin_task_id),
-        )
+        LipSync::of_video(self.core.clone(), origin_task_id)
     }
 
     /// Creates a video, waits for it, lip-syncs it, and waits again.

@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
-use crate::transport::Transport;
+use crate::transport::{Op, Transport};
 use crate::wait_policy::WaitPolicy;
 
 /// PiAPI's API host (the spec's server).
@@ -26,9 +26,6 @@ pub const ENV_API_KEY: &str = "PIAPI_API_KEY";
 pub const ENV_BASE_URL: &str = "PIAPI_BASE_URL";
 /// The environment variable overriding the upload base URL.
 pub const ENV_UPLOAD_BASE_URL: &str = "PIAPI_UPLOAD_BASE_URL";
-
-/// The spec's operation id of the upload, as the generated client names it.
-const UPLOAD_OPERATION: &str = "upload_file";
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 // Long enough for a 10 MB upload (13 MB of base64) on a modest uplink.
@@ -319,7 +316,7 @@ impl ClientBuilder {
 
         // One generated client for every operation: its request hook sends
         // the upload to the upload host.
-        let context = context.with_operation_server(UPLOAD_OPERATION, base_str(&upload_base_url));
+        let context = context.with_operation_server(Op::Upload.name(), base_str(&upload_base_url));
         let api = piapi_kling_client::Client::new_with_client(base_str(&base_url), http, context);
 
         let limit = self

@@ -132,14 +132,9 @@ impl Core {
         let api = &self.api;
         let response = self
             .transport
-            .call(
-                Call {
-                    op: Op::GetTask,
-                    task_id: Some(task_id),
-                    secrets: &[],
-                },
-                move || api.get_task().task_id(task_id).send(),
-            )
+            .call(Call::new(Op::GetTask, Some(task_id)), move || {
+                api.get_task().task_id(task_id).send()
+            })
             .await?;
         if let Some(budget) = &self.budget {
             budget.observe(&response.data);
@@ -153,14 +148,9 @@ impl Core {
         check_task_id(task_id)?;
         let api = &self.api;
         self.transport
-            .call(
-                Call {
-                    op: Op::CancelTask,
-                    task_id: Some(task_id),
-                    secrets: &[],
-                },
-                move || api.cancel_task().task_id(task_id).send(),
-            )
+            .call(Call::new(Op::CancelTask, Some(task_id)), move || {
+                api.cancel_task().task_id(task_id).send()
+            })
             .await?;
         tracing::info!(task_id, "task cancelled");
         Ok(())
@@ -182,19 +172,12 @@ impl Core {
         let model = &model;
         let response = self
             .transport
-            .call(
-                Call {
-                    op: Op::CancelTasks,
-                    task_id: None,
-                    secrets: &[],
-                },
-                move || {
-                    api.cancel_tasks()
-                        .created_before(secs)
-                        .model(model.clone())
-                        .send()
-                },
-            )
+            .call(Call::new(Op::CancelTasks, None), move || {
+                api.cancel_tasks()
+                    .created_before(secs)
+                    .model(model.clone())
+                    .send()
+            })
             .await?;
         // The reply is undocumented: no field of it is required, and an
         // answer without ids means none are known to have been cancelled.
@@ -206,14 +189,9 @@ impl Core {
         let api = &self.api;
         let response = self
             .transport
-            .call(
-                Call {
-                    op: Op::AccountInfo,
-                    task_id: None,
-                    secrets: &[],
-                },
-                move || api.get_account_info().send(),
-            )
+            .call(Call::new(Op::AccountInfo, None), move || {
+                api.get_account_info().send()
+            })
             .await?;
         Ok(response.data)
     }
@@ -223,14 +201,9 @@ impl Core {
         let api = &self.api;
         let response = self
             .transport
-            .call(
-                Call {
-                    op: Op::ActiveTasks,
-                    task_id: None,
-                    secrets: &[],
-                },
-                move || api.get_active_tasks().send(),
-            )
+            .call(Call::new(Op::ActiveTasks, None), move || {
+                api.get_active_tasks().send()
+            })
             .await?;
         Ok(response.data)
     }
@@ -253,11 +226,7 @@ impl Core {
         let response = self
             .transport
             .call(
-                Call {
-                    op: Op::Upload,
-                    task_id: None,
-                    secrets: &[],
-                },
+                Call::new(Op::Upload, None),
                 // A second copy of the file costs nothing: retried like a read.
                 move || api.upload_file().body(request.clone()).send(),
             )

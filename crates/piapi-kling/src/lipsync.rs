@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use piapi_kling_models::LipSyncInput;
-
 use crate::builders::{BuildRequest, LipSync, TaskBuilder};
 use crate::core::Core;
 use crate::error::{Error, Result};
@@ -54,10 +52,7 @@ impl LipSyncSpec {
     }
 
     fn builder(&self, core: &Arc<Core>, video_task_id: &str) -> LipSync {
-        let builder = TaskBuilder::with_input(
-            core.clone(),
-            LipSyncInput::default().with_origin_task_id(video_task_id),
-        );
+        let builder = LipSync::of_video(core.clone(), video_task_id);
         let builder = match &self.speech {
             Speech::Text { text, voice } => builder.text(text, voice),
             Speech::Audio(audio) => builder.audio(audio.clone()),

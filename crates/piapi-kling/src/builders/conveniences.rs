@@ -8,7 +8,10 @@ use piapi_kling_models::{
     VideoGenerationInput,
 };
 
+use std::sync::Arc;
+
 use super::TaskBuilder;
+use crate::core::Core;
 use crate::source::MediaSource;
 
 /// Text-to-video and image-to-video (`video_generation`).
@@ -92,6 +95,15 @@ impl TaskBuilder<VideoGenerationInput> {
 /// a WAV header, from an MP3's VBR header, or estimated from an MP3's bitrate;
 /// a file whose length cannot be read locally is left for PiAPI to check.
 impl TaskBuilder<LipSyncInput> {
+    /// A lip-sync of the finished video of task `origin_task_id`
+    /// ([`Client::lip_sync`](crate::Client::lip_sync) and the pipeline).
+    pub(crate) fn of_video(core: Arc<Core>, origin_task_id: impl Into<String>) -> Self {
+        TaskBuilder::with_input(
+            core,
+            LipSyncInput::default().with_origin_task_id(origin_task_id),
+        )
+    }
+
     /// Speech from `text`, spoken by the Kling voice `voice` (`tts_timbre`).
     pub fn text(mut self, text: impl Into<String>, voice: impl Into<String>) -> Self {
         self.input.tts_text = Some(text.into());

@@ -21,6 +21,7 @@ pub(crate) enum Op {
 }
 
 impl Op {
+    /// The operation's id in the generated client (its `OperationInfo`).
     pub(crate) fn name(self) -> &'static str {
         match self {
             Op::CreateTask => "create_task",
@@ -46,4 +47,16 @@ pub(crate) struct Call<'a> {
     pub(crate) task_id: Option<&'a str>,
     /// Secrets of this request (a webhook secret) to scrub from errors.
     pub(crate) secrets: &'a [&'a str],
+}
+
+impl<'a> Call<'a> {
+    /// A request of `op`, about `task_id` when it names one, with no secret
+    /// of its own to scrub.
+    pub(crate) fn new(op: Op, task_id: Option<&'a str>) -> Self {
+        Call {
+            op,
+            task_id,
+            secrets: &[],
+        }
+    }
 }
