@@ -22,26 +22,7 @@ async fn sdk_round_trip(client: &Client) -> Duration {
 
 async fn raw_round_trip(http: &reqwest::Client, base: &str, key: &str, body: &Value) -> Duration {
     let started = Instant::now();
-    let created: Value = http
-        .post(format!("{base}/api/v1/task"))
-        .header("x-api-key", key)
-        .json(body)
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("create body");
-    let id = created["data"]["task_id"].as_str().expect("task id");
-    let task: Value = http
-        .get(format!("{base}/api/v1/task/{id}"))
-        .header("x-api-key", key)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("get body");
+    let task = piapi_kling_bench::raw_round_trip(http, base, key, body, || {}).await;
     std::hint::black_box(task);
     started.elapsed()
 }

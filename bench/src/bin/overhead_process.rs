@@ -64,30 +64,9 @@ fn spin(micros: u64) {
     }
 }
 
-async fn raw_round_trip(http: &reqwest::Client, base: &str, body: &Value) {
-    let gap: u64 = arg("--raw-spin-us", 0);
-    spin(gap);
-    let created: Value = http
-        .post(format!("{base}/api/v1/task"))
-        .header("x-api-key", KEY)
-        .json(body)
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("create body");
-    let id = created["data"]["task_id"].as_str().expect("task id");
-    spin(gap);
-    let task: Value = http
-        .get(format!("{base}/api/v1/task/{id}"))
-        .header("x-api-key", KEY)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("get body");
+/// One raw round trip, after `spin_us` µs of busy work before each request.
+async fn raw_round_trip(http: &reqwest::Client, base: &str, body: &Value, spin_us: u64) {
+    let task = piapi_kling_bench::raw_round_trip(http, base, KEY, body, || spin(spin_us)).await;
     std::hint::black_box(task);
 }
 
@@ -204,6 +183,7 @@ fn micros(d: Duration) -> f64 {
 fn main() {
     let rounds: usize = arg("--rounds", 3000);
     let runs: usize = arg("--runs", 5);
+    let spin_us: u64 = arg("--raw-spin-us", 0);
     let (_sim, base) = start_simulator((rounds + 400) * runs * 2 + 1000);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -237,7 +217,7 @@ fn main() {
         // Warm up both paths (connections, allocator).
         for _ in 0..200 {
             sdk_round_trip(&client).await;
-            raw_round_trip(&http, &base, &body).await;
+            raw_round_trip(&http, &base, &body, spin_us).await;
         }
         if std::env::args().any(|a| a == "--decode-cost") {
             decode_cost(&http, &base, &body).await;
@@ -252,7 +232,7 @@ fn main() {
             }
             Some("raw") => {
                 for _ in 0..rounds * runs {
-                    raw_round_trip(&http, &base, &body).await;
+                    raw_round_trip(&http, &base, &body, spin_us).await;
                 }
                 return;
             }
@@ -275,7 +255,7 @@ fn main() {
                         if sdk_turn {
                             sdk_round_trip(&client).await;
                         } else {
-                            raw_round_trip(&http, &base, &body).await;
+                            raw_round_trip(&http, &base, &body, spin_us).await;
                         }
                         side.wall.push(started.elapsed());
                     }
