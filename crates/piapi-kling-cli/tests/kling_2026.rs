@@ -54,11 +54,7 @@ fn video_with_audio_and_shots_is_kling_3_multi_shot() {
         ],
         dir.path(),
     );
-    let input = &sim
-        .sim
-        .task(task["task_id"].as_str().unwrap())
-        .unwrap()
-        .input;
+    let input = stored_input(&sim, &task);
     assert_eq!(input["version"], "3.0");
     assert_eq!(input["enable_audio"], true);
     assert_eq!(input["multi_shots"][0]["prompt"], "a door opens");
@@ -104,11 +100,7 @@ fn omni_uploads_a_local_reference_image() {
         ],
         out.path(),
     );
-    let input = &sim
-        .sim
-        .task(task["task_id"].as_str().unwrap())
-        .unwrap()
-        .input;
+    let input = stored_input(&sim, &task);
     assert_eq!(input["version"], "3.0");
     assert!(input["images"][0].as_str().unwrap().starts_with("http"));
     assert_eq!(task["task_type"], "omni_video_generation");
@@ -135,11 +127,7 @@ fn motion_takes_a_preset_or_a_video_and_needs_one() {
         ],
         out.path(),
     );
-    let input = &sim
-        .sim
-        .task(task["task_id"].as_str().unwrap())
-        .unwrap()
-        .input;
+    let input = stored_input(&sim, &task);
     assert_eq!(input["preset_motion"], "Heart Gesture Dance");
     assert_eq!(input["motion_direction"], "image");
     assert_eq!(input["keep_original_sound"], true);
@@ -194,11 +182,7 @@ fn avatar_and_turbo_download_their_videos() {
         out.path(),
     );
     assert_eq!(task["model"], "kling-turbo");
-    let input = &sim
-        .sim
-        .task(task["task_id"].as_str().unwrap())
-        .unwrap()
-        .input;
+    let input = stored_input(&sim, &task);
     assert_eq!(input["version"], "2.5-turbo");
     assert!(
         input["start_image_url"]
@@ -229,11 +213,7 @@ fn create_has_a_typed_flag_per_field_of_the_spec() {
         ],
         out.path(),
     );
-    let input = &sim
-        .sim
-        .task(task["task_id"].as_str().unwrap())
-        .unwrap()
-        .input;
+    let input = stored_input(&sim, &task);
     assert_eq!(input["version"], "o1");
     assert_eq!(input["duration"], 10);
     assert_eq!(input["keep_original_audio"], true);
@@ -267,4 +247,12 @@ fn create_has_a_typed_flag_per_field_of_the_spec() {
         "{}",
         text(&bad.stderr)
     );
+}
+
+/// The input the simulator stored for the task `kling` printed.
+fn stored_input(sim: &Sim, task: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    sim.sim
+        .task(task["task_id"].as_str().unwrap())
+        .expect("the simulator has the task")
+        .input
 }
