@@ -3,6 +3,7 @@
 //! Builders, handles and the poller hold an `Arc<Core>`; [`crate::Client`] is
 //! the public facade over it, and nothing inside imports the facade.
 
+use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -84,7 +85,7 @@ impl Core {
         let webhook_secret = config_secret(request);
         let secrets: Vec<&str> = webhook_secret.into_iter().collect();
         let api = self.api_with_headers(headers);
-        let api = &api;
+        let api = &*api;
         let span = request_span(Op::CreateTask, None);
         let response = self
             .transport
@@ -107,23 +108,21 @@ impl Core {
     }
 
     /// The generated client, sending `headers` too (never in place of the key
-    /// or the body's `Content-Type`). Cheap: the connection pool is shared.
-    fn api_with_headers(&self, headers: &HeaderMap) -> piapi_kling_client::Client {
+    /// or the body's `Content-Type`): the client itself when there are none,
+    /// else a copy sharing its connection pool.
+    fn api_with_headers(&self, headers: &HeaderMap) -> Cow<'_, piapi_kling_client::Client> {
         let api = &self.api;
-        let mut context = api.context().clone();
-        let mut extra = false;
-        for (name, value) in headers {
-            if name.as_str() == "x-api-key" || name == CONTENT_TYPE {
-                continue;
-            }
-            context = context.with_header(name.clone(), value.clone());
-            extra = true;
+        let mut extra = headers
+            .iter()
+            .filter(|(name, _)| name.as_str() != "x-api-key" && *name != CONTENT_TYPE)
+            .peekable();
+        if extra.peek().is_none() {
+            return Cow::Borrowed(api);
         }
-        if extra {
-            api.with_context(context)
-        } else {
-            api.clone()
-        }
+        let context = extra.fold(api.context().clone(), |context, (name, value)| {
+            context.with_header(name.clone(), value.clone())
+        });
+        Cow::Owned(api.with_context(context))
     }
 
     /// Reads a task.
