@@ -56,16 +56,20 @@ pub struct ModelsOutput {
     pub types: String,
 }
 
-/// Lints a spec and fails with every problem listed.
 /// Lints a spec and fails with every problem listed: the linter's rules,
 /// then everything the generator would reject (name collisions, a value
 /// named `Unknown`, `x-rules`, `x-media`, `x-simulate`, `x-price`), so that
 /// `cargo xtask lint` and `generate` accept exactly the same specs.
 pub fn lint_spec(spec: &Spec) -> Result<()> {
+    checked_model(spec).map(drop)
+}
+
+/// The linter's rules, then the model the generators work from (building it
+/// is the generator's own check).
+fn checked_model(spec: &Spec) -> Result<ir::Model> {
     let errors = lint::lint(&spec.text, &spec.raw);
     if errors.is_empty() {
         return ir::build(&spec.openapi)
-            .map(drop)
             .with_context(|| format!("{}: the generator rejects it", spec.display_path));
     }
     let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
@@ -79,8 +83,7 @@ pub fn lint_spec(spec: &Spec) -> Result<()> {
 
 /// Lints the spec and generates the models (used by the workspace and the snapshot tests).
 pub fn generate_models(spec: &Spec, options: &models::ModelsOptions) -> Result<ModelsOutput> {
-    lint_spec(spec)?;
-    let model = ir::build(&spec.openapi)?;
+    let model = checked_model(spec)?;
     format_models(spec, &model, options)
 }
 
@@ -100,9 +103,8 @@ fn format_models(
 /// Generates every file of the workspace from `root/spec/piapi-kling.yaml`, in memory.
 pub fn generate_workspace(root: &Path) -> Result<Vec<GeneratedFile>> {
     let spec = Spec::load(&root.join(SPEC_PATH), SPEC_PATH)?;
-    lint_spec(&spec)?;
-    // One model serves both generators.
-    let model = ir::build(&spec.openapi)?;
+    // One model serves every generator.
+    let model = checked_model(&spec)?;
     let out = format_models(&spec, &model, &models::ModelsOptions::default())?;
     let client_tokens = client::generate(&spec.openapi, &model, "::piapi_kling_models")?;
     let header = format::header(&spec.display_path, &spec.sha256);
