@@ -176,6 +176,36 @@ impl Side {
     }
 }
 
+/// Round trips of each side before measuring, on new clients.
+const WARM_UP: usize = 200;
+
+/// An SDK client and a raw client on the simulator at `base`, with the
+/// command line's choices. Each has its own connection pool, and opens its
+/// connection on its first request.
+fn clients(base: &str) -> (Client, reqwest::Client) {
+    let mut builder = Client::builder()
+        .base_url(base.to_owned())
+        .api_key(KEY)
+        .retry_policy(RetryPolicy::none());
+    // `--sdk-plain-client`: the SDK over a plain `reqwest::Client::new()`
+    // (its timeout then a deadline around each attempt).
+    if std::env::args().any(|a| a == "--sdk-plain-client") {
+        builder = builder.http_client(reqwest::Client::new());
+    }
+    // `--raw-timeouts`: the raw client with the SDK's default timeouts
+    // (120 s per request, 10 s to connect), to tell their cost apart.
+    let http = if std::env::args().any(|a| a == "--raw-timeouts") {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .expect("raw client")
+    } else {
+        reqwest::Client::new()
+    };
+    (builder.build().expect("client"), http)
+}
+
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
@@ -190,32 +220,12 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let mut builder = Client::builder()
-            .base_url(base.clone())
-            .api_key(KEY)
-            .retry_policy(RetryPolicy::none());
-        // `--sdk-plain-client`: the SDK over a plain `reqwest::Client::new()`
-        // (its timeout then a deadline around each attempt).
-        if std::env::args().any(|a| a == "--sdk-plain-client") {
-            builder = builder.http_client(reqwest::Client::new());
-        }
-        let client = builder.build().expect("client");
-        // `--raw-timeouts`: the raw client with the SDK's default timeouts
-        // (120 s per request, 10 s to connect), to tell their cost apart.
-        let http = if std::env::args().any(|a| a == "--raw-timeouts") {
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .connect_timeout(Duration::from_secs(10))
-                .build()
-                .expect("raw client")
-        } else {
-            reqwest::Client::new()
-        };
+        let (client, http) = clients(&base);
         // The same body the SDK's text_to_video sends (it defaults to 16:9).
         let body = json!({"model": "kling", "task_type": "video_generation",
                           "input": {"prompt": PROMPT, "aspect_ratio": "16:9"}});
         // Warm up both paths (connections, allocator).
-        for _ in 0..200 {
+        for _ in 0..WARM_UP {
             sdk_round_trip(&client).await;
             raw_round_trip(&http, &base, &body, spin_us).await;
         }
@@ -244,6 +254,21 @@ fn main() {
         println!("run  SDK wall µs  raw wall µs  ratio   SDK CPU µs  raw CPU µs  ratio");
         let (mut wall_ratios, mut cpu_ratios) = (Vec::new(), Vec::new());
         for run in 1..=runs {
+            // Fresh clients, so fresh connections, for every run, opened in
+            // turns: two connections to the same simulator can differ by 10%
+            // in what a round trip costs (BENCHMARKS.md), and one pair kept
+            // for every run would put that difference into every ratio.
+            let (client, http) = clients(&base);
+            for _ in 0..WARM_UP {
+                // Odd runs open the SDK's connection first, even runs raw's.
+                if run % 2 == 1 {
+                    sdk_round_trip(&client).await;
+                }
+                raw_round_trip(&http, &base, &body, spin_us).await;
+                if run % 2 == 0 {
+                    sdk_round_trip(&client).await;
+                }
+            }
             let (mut sdk, mut raw) = (Side::new(rounds), Side::new(rounds));
             for block in 0..rounds / BLOCK {
                 // Even blocks run the SDK first, odd blocks raw first.

@@ -12,6 +12,8 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderValue, RETRY_AFTER};
 use std::cell::RefCell;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 /// What the response of one operation said, besides its body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,14 +48,32 @@ tokio::task_local! {
 /// }
 /// # }
 /// ```
-pub async fn with_response_meta<F: Future>(operation: F) -> (F::Output, Option<ResponseMeta>) {
-    LAST_RESPONSE
-        .scope(RefCell::new(None), async {
-            let output = operation.await;
-            let meta = LAST_RESPONSE.with(|slot| slot.borrow_mut().take());
-            (output, meta)
-        })
-        .await
+pub fn with_response_meta<F: Future>(
+    operation: F,
+) -> impl Future<Output = (F::Output, Option<ResponseMeta>)> {
+    // A hand-written future rather than an `async` block: an async block
+    // keeps its captured operation and the operation being awaited as two
+    // copies in its state, and a generated operation's future is kilobytes,
+    // which every move of the wrapper then copies (BENCHMARKS.md, overhead).
+    LAST_RESPONSE.scope(RefCell::new(None), Recorded { operation })
+}
+
+pin_project_lite::pin_project! {
+    /// `operation`, then the slot's contents once it is done.
+    struct Recorded<F> {
+        #[pin]
+        operation: F,
+    }
+}
+
+impl<F: Future> Future for Recorded<F> {
+    type Output = (F::Output, Option<ResponseMeta>);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let output = std::task::ready!(self.project().operation.poll(cx));
+        let meta = LAST_RESPONSE.with(|slot| slot.borrow_mut().take());
+        Poll::Ready((output, meta))
+    }
 }
 
 /// Called by the `post` hook: keeps the response's status for

@@ -93,7 +93,7 @@ impl Budget {
 
     /// Settles a reservation by what the create did: kept for the task it
     /// made (or may have made), released when it made none.
-    pub(crate) fn settle(&self, reservation: Reservation, sent: &Result<TaskData, Error>) {
+    pub(crate) fn settle(&self, reservation: Reservation, sent: Result<&TaskData, &Error>) {
         match sent {
             Ok(task) => self.keep(reservation, Some(&task.task_id)),
             // It may have made a task: the money stays reserved.

@@ -308,12 +308,12 @@ impl Client {
         };
         let sent = self.core.send_create(&request, &HeaderMap::new()).await;
         if let (Some(budget), Some(reservation)) = (&self.core.budget, reservation) {
-            budget.settle(reservation, &sent);
+            budget.settle(reservation, sent.as_ref().map(|response| &response.data));
         }
-        let task = sent?;
+        let response = sent?;
         Ok(TaskHandle::created(
             self.core.clone(),
-            task,
+            response.data,
             Vec::new(),
             Instant::now(),
         ))

@@ -101,7 +101,10 @@ fn take_local_files(request: &mut CreateTaskRequest) -> Vec<LocalMedia> {
 /// A request ready to be checked and sent.
 pub(crate) struct Prepared {
     client: Arc<Core>,
-    request: CreateTaskRequest,
+    /// Boxed: a request is over a kilobyte, and a `Prepared` is moved into
+    /// the create's future and that future into its box (BENCHMARKS.md,
+    /// overhead).
+    request: Box<CreateTaskRequest>,
     files: Vec<LocalMedia>,
     headers: HeaderMap,
     /// Problems found while building (an `.extra()` naming a known field).
@@ -150,7 +153,7 @@ impl Prepared {
     async fn upload_and_create(
         &mut self,
         files: Vec<(String, LocalFile)>,
-    ) -> Result<piapi_kling_models::TaskData> {
+    ) -> Result<Box<piapi_kling_models::TaskResponse>> {
         for (field, file) in files {
             let upload = Box::pin(self.client.upload_file(&file));
             let url = upload.await?;
@@ -167,7 +170,7 @@ impl Prepared {
         let files = take_local_files(&mut request);
         Prepared {
             client,
-            request,
+            request: Box::new(request),
             files,
             headers: options.headers,
             problems,
@@ -218,12 +221,12 @@ impl Prepared {
         };
         let sent = self.upload_and_create(files).await;
         if let (Some(budget), Some(reservation)) = (&self.client.budget, reservation) {
-            budget.settle(reservation, &sent);
+            budget.settle(reservation, sent.as_ref().map(|response| &response.data));
         }
-        let task = sent?;
+        let response = sent?;
         Ok(TaskHandle::created(
             self.client,
-            task,
+            response.data,
             warnings,
             tokio::time::Instant::now(),
         ))

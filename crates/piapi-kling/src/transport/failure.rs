@@ -83,7 +83,7 @@ impl Failure {
     pub(super) async fn from_client<T: DeserializeOwned>(
         error: piapi_kling_client::Error<ErrorResponse>,
         meta: Option<ResponseMeta>,
-    ) -> Result<(u16, T), Failure> {
+    ) -> Result<(u16, Box<T>), Failure> {
         use piapi_kling_client::Error as E;
         Err(match error {
             E::CommunicationError(e) if e.is_connect() || e.is_builder() => Failure::NotSent(e),
@@ -162,7 +162,7 @@ impl Failure {
 
     async fn unexpected<T: DeserializeOwned>(
         mut response: reqwest::Response,
-    ) -> Result<(u16, T), Failure> {
+    ) -> Result<(u16, Box<T>), Failure> {
         let status = response.status().as_u16();
         let success = response.status().is_success();
         let retry_after = parse_retry_after(response.headers().get(RETRY_AFTER));
@@ -189,7 +189,7 @@ impl Failure {
             });
         }
         match serde_json::from_slice(&body) {
-            Ok(value) => Ok((status, value)),
+            Ok(value) => Ok((status, Box::new(value))),
             Err(source) => Err(Failure::Decode {
                 status,
                 body,

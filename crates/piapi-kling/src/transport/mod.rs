@@ -31,6 +31,7 @@ mod op;
 mod span;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -61,7 +62,11 @@ impl Transport {
     /// Runs `call` through `send` (one request of the generated client per
     /// call), retrying as the client's [`RetryPolicy`](crate::RetryPolicy)
     /// and the operation allow.
-    pub(crate) async fn call<T, F, Fut>(&self, call: Call<'_>, send: F) -> Result<T, Error>
+    ///
+    /// The answer comes boxed: a decoded task is over a kilobyte, and boxed
+    /// where it is decoded it is not copied again by each layer it passes
+    /// through on its way out (BENCHMARKS.md, overhead).
+    pub(crate) async fn call<T, F, Fut>(&self, call: Call<'_>, send: F) -> Result<Box<T>, Error>
     where
         T: DeserializeOwned,
         F: FnMut() -> Fut,
@@ -78,7 +83,7 @@ impl Transport {
         span: tracing::Span,
         call: Call<'_>,
         send: F,
-    ) -> Result<T, Error>
+    ) -> Result<Box<T>, Error>
     where
         T: DeserializeOwned,
         F: FnMut() -> Fut,
@@ -109,7 +114,7 @@ impl Transport {
         call: Call<'_>,
         mut send: F,
         first_slot: OwnedSemaphorePermit,
-    ) -> Result<T, Error>
+    ) -> Result<Box<T>, Error>
     where
         T: DeserializeOwned,
         F: FnMut() -> Fut,
@@ -118,8 +123,6 @@ impl Transport {
         let mut slot = Some(first_slot);
         let policy = &self.retry;
         let first = Instant::now();
-        let mut secrets: Vec<&str> = call.secrets.to_vec();
-        secrets.push(secrecy::ExposeSecret::expose_secret(&self.key_text));
         let mut attempt = 1u32;
         loop {
             let started = Instant::now();
@@ -128,7 +131,11 @@ impl Transport {
                 Some(held) => held,
                 None => self.request_slot().await?,
             };
-            let outcome = self.attempt::<T>(send()).await;
+            // The generated operation's future is kilobytes (a create's is
+            // about 4 KiB): boxed here, the layers around it (the response
+            // meta, the deadline, this loop, the span) move a pointer instead
+            // of copying it at each (BENCHMARKS.md, overhead).
+            let outcome = self.attempt::<T>(Box::pin(send())).await;
             drop(held);
             let span = tracing::Span::current();
             span.record("attempts", attempt);
@@ -158,6 +165,10 @@ impl Transport {
                     continue;
                 }
             }
+            // The secrets to scrub are gathered only here, on the way out of a
+            // failure: a success allocates nothing for them.
+            let mut secrets: Vec<&str> = call.secrets.to_vec();
+            secrets.push(secrecy::ExposeSecret::expose_secret(&self.key_text));
             let mut error = failure.into_error(call.op, &secrets);
             if let Error::ResponseTooLarge { task_id, .. } = &mut error {
                 *task_id = call.task_id.map(str::to_owned);
@@ -168,14 +179,19 @@ impl Transport {
     }
 
     /// One request: the generated client's answer, within the attempt
-    /// deadline when the client has one.
+    /// deadline when the client has one. A success is boxed as soon as it is
+    /// decoded, so the layers above move a pointer.
     async fn attempt<T: DeserializeOwned>(
         &self,
-        sent: impl Future<Output = ApiResult<T>>,
-    ) -> Result<(u16, T), Failure> {
+        sent: Pin<Box<impl Future<Output = ApiResult<T>>>>,
+    ) -> Result<(u16, Box<T>), Failure> {
+        let boxed = async move {
+            sent.await
+                .map(|response| (response.status().as_u16(), Box::new(response.into_inner())))
+        };
         let exchange = async {
-            match piapi_kling_client::with_response_meta(sent).await {
-                (Ok(response), _) => Ok((response.status().as_u16(), response.into_inner())),
+            match piapi_kling_client::with_response_meta(boxed).await {
+                (Ok(answer), _) => Ok(answer),
                 (Err(error), meta) => Failure::from_client(error, meta).await,
             }
         };
