@@ -192,7 +192,10 @@ impl Transport {
         let exchange = async {
             match piapi_kling_client::with_response_meta(boxed).await {
                 (Ok(answer), _) => Ok(answer),
-                (Err(error), meta) => Failure::from_client(error, meta).await,
+                // Boxed: sorting out a failure (reading an undocumented
+                // status's body) needs more state than a success, and only
+                // failures should pay for it.
+                (Err(error), meta) => Box::pin(Failure::from_client(error, meta)).await,
             }
         };
         match self.attempt_timeout {
