@@ -7,6 +7,7 @@
 //! end a ten-minute wait; a changed API should not hang it).
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,7 +116,10 @@ impl Poller {
                 self.final_poll = true;
             }
             self.polls += 1;
-            match self.client.get_task(&self.id).await {
+            // Boxed: the request's state exists only while it runs, instead
+            // of being reserved in every waiting task (BENCHMARKS.md, scale).
+            let read = Box::pin(self.client.get_task(&self.id));
+            match read.await {
                 Ok(task) => {
                     self.decode_failures = 0;
                     if let Some(change) = self.observe(task) {
@@ -181,26 +185,31 @@ impl Poller {
 
     /// Polls until the task ends: its result, or why there is none; calls
     /// `on_status` with each status change on the way (the last one too).
-    pub(crate) async fn follow(
+    // Not an `async fn`: its state would hold the poller twice (the argument
+    // and the moved-in local), in every waiting task (BENCHMARKS.md, scale).
+    #[allow(clippy::manual_async_fn)]
+    pub(crate) fn follow(
         mut self,
         mut on_status: impl FnMut(&TaskData),
-    ) -> Result<TaskResult> {
-        while let Some(change) = self.next_change().await {
-            let task = change?;
-            on_status(&task);
-            match task.status {
-                TaskStatus::Completed => return Ok(TaskResult::from(task)),
-                TaskStatus::Failed => return Err(Error::from_failed_task(task)),
-                _ => {}
+    ) -> impl Future<Output = Result<TaskResult>> {
+        async move {
+            while let Some(change) = self.next_change().await {
+                let task = change?;
+                on_status(&task);
+                match task.status {
+                    TaskStatus::Completed => return Ok(TaskResult::from(task)),
+                    TaskStatus::Failed => return Err(Error::from_failed_task(task)),
+                    _ => {}
+                }
             }
+            // next_change ends only after a terminal status or an error, both
+            // returned above; kept total rather than panicking.
+            Err(Error::Timeout {
+                task_id: self.id.clone(),
+                elapsed: self.started.elapsed(),
+                last_status: self.last.clone(),
+            })
         }
-        // next_change ends only after a terminal status or an error, both
-        // returned above; kept total rather than panicking.
-        Err(Error::Timeout {
-            task_id: self.id.clone(),
-            elapsed: self.started.elapsed(),
-            last_status: self.last.clone(),
-        })
     }
 
     pub(crate) fn into_stream(self) -> StatusStream {

@@ -39,7 +39,10 @@ use crate::handle::TaskHandle;
 pub struct TaskBuilder<I> {
     pub(super) core: Arc<Core>,
     pub(super) model: Option<Model>,
-    pub(super) input: I,
+    /// Boxed: an input is up to a kilobyte, and the builder waits inside the
+    /// create's future until the create is admitted; boxed, a task's future
+    /// is that much smaller for the rest of its life (BENCHMARKS.md, scale).
+    pub(super) input: Box<I>,
     pub(super) options: Options,
 }
 
@@ -91,7 +94,7 @@ impl<I: BuildRequest> TaskBuilder<I> {
         TaskBuilder {
             core,
             model: None,
-            input,
+            input: Box::new(input),
             options: Options::default(),
         }
     }
@@ -151,7 +154,7 @@ impl<I: BuildRequest> TaskBuilder<I> {
     where
         I: Clone,
     {
-        let mut request = self.input.clone().build_request(self.model.clone());
+        let mut request = (*self.input).clone().build_request(self.model.clone());
         self.options.apply(request.config_mut());
         for (name, value) in &self.options.extra {
             request
@@ -196,7 +199,7 @@ impl<I: BuildRequest> TaskBuilder<I> {
     }
 
     pub(crate) fn prepare(self) -> Prepared {
-        let request = self.input.build_request(self.model);
+        let request = (*self.input).build_request(self.model);
         Prepared::new(self.core, request, self.options)
     }
 
