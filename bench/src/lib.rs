@@ -1,8 +1,10 @@
 //! Shared helpers of the benchmark binaries in `src/bin/`.
 #![deny(missing_docs)]
 
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// A value of `/proc/self/status` in KiB (e.g. `VmRSS`, `VmHWM`); 0 elsewhere.
@@ -59,8 +61,20 @@ pub async fn raw_round_trip(
     before_each: impl Fn(),
 ) -> Value {
     before_each();
-    let created: Value = http
-        .post(format!("{base}/api/v1/task"))
+    let created: Value = raw_create(http, base, key, body).await;
+    let id = created["data"]["task_id"].as_str().expect("task id");
+    before_each();
+    raw_get(http, base, key, id).await
+}
+
+/// A create with raw reqwest, its answer decoded into `T`.
+pub async fn raw_create<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    body: &Value,
+) -> T {
+    http.post(format!("{base}/api/v1/task"))
         .header("x-api-key", key)
         .json(body)
         .send()
@@ -68,9 +82,16 @@ pub async fn raw_round_trip(
         .expect("create")
         .json()
         .await
-        .expect("create body");
-    let id = created["data"]["task_id"].as_str().expect("task id");
-    before_each();
+        .expect("create body")
+}
+
+/// A get of task `id` with raw reqwest, its answer decoded into `T`.
+pub async fn raw_get<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    id: &str,
+) -> T {
     http.get(format!("{base}/api/v1/task/{id}"))
         .header("x-api-key", key)
         .send()
@@ -79,4 +100,54 @@ pub async fn raw_round_trip(
         .json()
         .await
         .expect("get body")
+}
+
+/// CPU time of the calling thread.
+pub fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to write into; the clock id is a
+    // constant every Linux supports.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// A simulator process (`piapi-kling-sim`), stopped when dropped.
+pub struct SimProcess(Child);
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `piapi-kling-sim`, found next to the running binary, on a free
+/// port with API key `key`, at speed 1, holding up to `max_tasks` tasks;
+/// returns it with its base URL.
+pub fn start_simulator(key: &str, max_tasks: usize) -> (SimProcess, String) {
+    let sim = std::env::current_exe()
+        .expect("own path")
+        .with_file_name("piapi-kling-sim");
+    assert!(
+        sim.exists(),
+        "{} not found: build it with `cargo build --release -p piapi-kling-sim`",
+        sim.display()
+    );
+    let mut child = Command::new(&sim)
+        .args(["--port", "0", "--api-key", key, "--speed", "1"])
+        .args(["--max-tasks", &max_tasks.to_string()])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the simulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .expect("the simulator's base URL");
+    (SimProcess(child), line.trim().to_owned())
 }

@@ -25,11 +25,10 @@
 //! `target/release/overhead_layers --blocks 60`; `--only sdk create` runs one
 //! variant alone, for a profiler (`valgrind --tool=callgrind`, `perf`).
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use piapi_kling::{Client, RetryPolicy};
-use piapi_kling_bench::{arg, median};
+use piapi_kling_bench::{arg, median, raw_create, raw_get, start_simulator, thread_cpu};
 use piapi_kling_models::TaskResponse;
 use serde_json::{Value, json};
 
@@ -37,53 +36,6 @@ const PROMPT: &str = "White egrets fly over the vast paddy fields";
 const KEY: &str = "bench-key";
 /// Requests per block.
 const BLOCK: u32 = 50;
-
-/// CPU time of the calling thread.
-fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to write into; the clock id is a
-    // constant every Linux supports.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-/// The simulator process, stopped when dropped.
-struct SimProcess(Child);
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_simulator(max_tasks: usize) -> (SimProcess, String) {
-    let sim = std::env::current_exe()
-        .expect("own path")
-        .with_file_name("piapi-kling-sim");
-    assert!(
-        sim.exists(),
-        "{} not found: build it with `cargo build --release -p piapi-kling-sim`",
-        sim.display()
-    );
-    let mut child = Command::new(&sim)
-        .args(["--port", "0", "--api-key", KEY, "--speed", "1"])
-        .args(["--max-tasks", &max_tasks.to_string()])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the simulator");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
-        .expect("the simulator's base URL");
-    (SimProcess(child), line.trim().to_owned())
-}
 
 /// The layers, in the order of the table.
 const LAYERS: [&str; 5] = ["raw", "typed", "generated", "sdk", "sdk-own"];
@@ -104,34 +56,14 @@ struct Clients {
 impl Clients {
     /// One create through `layer`; returns the new task's id.
     async fn create(&self, layer: usize) -> String {
-        let url = format!("{}/api/v1/task", self.base);
+        let (http, base) = (&self.http, self.base.as_str());
         match LAYERS[layer] {
             "raw" => {
-                let created: Value = self
-                    .http
-                    .post(url)
-                    .header("x-api-key", KEY)
-                    .json(&self.body)
-                    .send()
-                    .await
-                    .expect("create")
-                    .json()
-                    .await
-                    .expect("create body");
+                let created: Value = raw_create(http, base, KEY, &self.body).await;
                 created["data"]["task_id"].as_str().expect("id").to_owned()
             }
             "typed" => {
-                let created: TaskResponse = self
-                    .http
-                    .post(url)
-                    .header("x-api-key", KEY)
-                    .json(&self.body)
-                    .send()
-                    .await
-                    .expect("create")
-                    .json()
-                    .await
-                    .expect("create body");
+                let created: TaskResponse = raw_create(http, base, KEY, &self.body).await;
                 created.data.task_id
             }
             "generated" => {
@@ -156,32 +88,14 @@ impl Clients {
 
     /// One get of task `id` through `layer`.
     async fn get(&self, layer: usize, id: &str) {
-        let url = format!("{}/api/v1/task/{id}", self.base);
+        let (http, base) = (&self.http, self.base.as_str());
         match LAYERS[layer] {
             "raw" => {
-                let task: Value = self
-                    .http
-                    .get(url)
-                    .header("x-api-key", KEY)
-                    .send()
-                    .await
-                    .expect("get")
-                    .json()
-                    .await
-                    .expect("get body");
+                let task: Value = raw_get(http, base, KEY, id).await;
                 std::hint::black_box(task);
             }
             "typed" => {
-                let task: TaskResponse = self
-                    .http
-                    .get(url)
-                    .header("x-api-key", KEY)
-                    .send()
-                    .await
-                    .expect("get")
-                    .json()
-                    .await
-                    .expect("get body");
+                let task: TaskResponse = raw_get(http, base, KEY, id).await;
                 std::hint::black_box(task);
             }
             "generated" => {
@@ -212,7 +126,7 @@ fn micros(d: Duration) -> f64 {
 fn main() {
     let blocks: usize = arg("--blocks", 60);
     let variants = LAYERS.len() * 2;
-    let (_sim, base) = start_simulator(blocks * variants * BLOCK as usize + 10_000);
+    let (_sim, base) = start_simulator(KEY, blocks * variants * BLOCK as usize + 10_000);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -21,30 +21,16 @@
 //! decoding of this simulator's answers: each isolates one suspect of the
 //! difference (BENCHMARKS.md).
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use piapi_kling::{Client, RetryPolicy};
-use piapi_kling_bench::{arg, median};
+use piapi_kling_bench::{arg, median, start_simulator, thread_cpu};
 use serde_json::{Value, json};
 
 const PROMPT: &str = "White egrets fly over the vast paddy fields";
 const KEY: &str = "bench-key";
 /// Round trips per block; one side's block, then the other's.
 const BLOCK: usize = 50;
-
-/// CPU time of the calling thread.
-fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec to write into; the clock id is a
-    // constant every Linux supports.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
 
 async fn sdk_round_trip(client: &Client) {
     let handle = client.text_to_video(PROMPT).send().await.expect("create");
@@ -127,40 +113,6 @@ async fn decode_cost(http: &reqwest::Client, base: &str, body: &Value) {
     );
 }
 
-/// The simulator process, stopped when dropped.
-struct SimProcess(Child);
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `piapi-kling-sim` on a free port and returns it with its base URL.
-fn start_simulator(max_tasks: usize) -> (SimProcess, String) {
-    let exe = std::env::current_exe().expect("own path");
-    let sim = exe.with_file_name("piapi-kling-sim");
-    assert!(
-        sim.exists(),
-        "{} not found: build it with `cargo build --release -p piapi-kling-sim`",
-        sim.display()
-    );
-    let mut child = Command::new(&sim)
-        .args(["--port", "0", "--api-key", KEY, "--speed", "1"])
-        .args(["--max-tasks", &max_tasks.to_string()])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the simulator");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
-        .expect("the simulator's base URL");
-    (SimProcess(child), line.trim().to_owned())
-}
-
 /// One side's figures in one run: wall per round trip, CPU per round trip.
 struct Side {
     wall: Vec<Duration>,
@@ -214,7 +166,7 @@ fn main() {
     let rounds: usize = arg("--rounds", 3000);
     let runs: usize = arg("--runs", 5);
     let spin_us: u64 = arg("--raw-spin-us", 0);
-    let (_sim, base) = start_simulator((rounds + 400) * runs * 2 + 1000);
+    let (_sim, base) = start_simulator(KEY, (rounds + 400) * runs * 2 + 1000);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
