@@ -131,6 +131,27 @@ impl Side {
 /// Round trips of each side before measuring, on new clients.
 const WARM_UP: usize = 200;
 
+/// [`WARM_UP`] round trips of each side (connections, allocator); the side
+/// named first by `sdk_first` opens its connection first.
+async fn warm_up(
+    client: &Client,
+    http: &reqwest::Client,
+    base: &str,
+    body: &Value,
+    spin_us: u64,
+    sdk_first: bool,
+) {
+    for _ in 0..WARM_UP {
+        if sdk_first {
+            sdk_round_trip(client).await;
+        }
+        raw_round_trip(http, base, body, spin_us).await;
+        if !sdk_first {
+            sdk_round_trip(client).await;
+        }
+    }
+}
+
 /// An SDK client and a raw client on the simulator at `base`, with the
 /// command line's choices. Each has its own connection pool, and opens its
 /// connection on its first request.
@@ -172,33 +193,29 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let (client, http) = clients(&base);
         // The same body the SDK's text_to_video sends (it defaults to 16:9).
         let body = json!({"model": "kling", "task_type": "video_generation",
                           "input": {"prompt": PROMPT, "aspect_ratio": "16:9"}});
-        // Warm up both paths (connections, allocator).
-        for _ in 0..WARM_UP {
-            sdk_round_trip(&client).await;
-            raw_round_trip(&http, &base, &body, spin_us).await;
-        }
-        if std::env::args().any(|a| a == "--decode-cost") {
-            decode_cost(&http, &base, &body).await;
-            return;
-        }
-        match std::env::args().skip_while(|a| a != "--only").nth(1).as_deref() {
-            Some("sdk") => {
+        let decode = std::env::args().any(|a| a == "--decode-cost");
+        let only = std::env::args()
+            .skip_while(|a| a != "--only")
+            .nth(1)
+            .filter(|side| side == "sdk" || side == "raw");
+        if decode || only.is_some() {
+            let (client, http) = clients(&base);
+            warm_up(&client, &http, &base, &body, spin_us, true).await;
+            if decode {
+                decode_cost(&http, &base, &body).await;
+            } else if only.as_deref() == Some("sdk") {
                 for _ in 0..rounds * runs {
                     sdk_round_trip(&client).await;
                 }
-                return;
-            }
-            Some("raw") => {
+            } else {
                 for _ in 0..rounds * runs {
                     raw_round_trip(&http, &base, &body, spin_us).await;
                 }
-                return;
             }
-            _ => {}
+            return;
         }
         println!(
             "create + get round trips, simulator in another process, {rounds} per side and run, blocks of {BLOCK}"
@@ -211,16 +228,8 @@ fn main() {
             // in what a round trip costs (BENCHMARKS.md), and one pair kept
             // for every run would put that difference into every ratio.
             let (client, http) = clients(&base);
-            for _ in 0..WARM_UP {
-                // Odd runs open the SDK's connection first, even runs raw's.
-                if run % 2 == 1 {
-                    sdk_round_trip(&client).await;
-                }
-                raw_round_trip(&http, &base, &body, spin_us).await;
-                if run % 2 == 0 {
-                    sdk_round_trip(&client).await;
-                }
-            }
+            // Odd runs open the SDK's connection first, even runs raw's.
+            warm_up(&client, &http, &base, &body, spin_us, run % 2 == 1).await;
             let (mut sdk, mut raw) = (Side::new(rounds), Side::new(rounds));
             for block in 0..rounds / BLOCK {
                 // Even blocks run the SDK first, odd blocks raw first.
