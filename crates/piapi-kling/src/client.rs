@@ -302,14 +302,9 @@ impl Client {
     ) -> Result<TaskHandle> {
         let request = request.into();
         // Unchecked, but never over the budget.
-        let reservation = match &self.core.budget {
-            Some(budget) => Some(budget.reserve(request.estimate())?),
-            None => None,
-        };
+        let reservation = self.core.reserve(&request)?;
         let sent = self.core.send_create(&request, &HeaderMap::new()).await;
-        if let (Some(budget), Some(reservation)) = (&self.core.budget, reservation) {
-            budget.settle(reservation, sent.as_ref().map(|response| &response.data));
-        }
+        self.core.settle(reservation, &sent);
         let response = sent?;
         Ok(TaskHandle::created(
             self.core.clone(),

@@ -15,6 +15,7 @@ use piapi_kling_models::{
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
+use crate::budget::Reservation;
 use crate::error::{Error, Result};
 use crate::source::LocalFile;
 use crate::transport::{Call, Op, Transport, request_span};
@@ -73,6 +74,28 @@ impl Core {
             tracing::warn!(path = %warning.path, rule = warning.rule.name(), "{}", warning.message);
         }
         Ok(warnings)
+    }
+
+    /// Reserves `request`'s estimated cost when the client has a budget:
+    /// asked before anything is uploaded or sent, so a refused create costs
+    /// nothing at all.
+    pub(crate) fn reserve(&self, request: &CreateTaskRequest) -> Result<Option<Reservation>> {
+        self.budget
+            .as_ref()
+            .map(|budget| budget.reserve(request.estimate()))
+            .transpose()
+    }
+
+    /// Settles `reservation` (from [`reserve`](Self::reserve)) by what the
+    /// create did.
+    pub(crate) fn settle(
+        &self,
+        reservation: Option<Reservation>,
+        sent: &Result<Box<TaskResponse>>,
+    ) {
+        if let (Some(budget), Some(reservation)) = (&self.budget, reservation) {
+            budget.settle(reservation, sent.as_ref().map(|response| &response.data));
+        }
     }
 
     /// Sends a create and returns the task as PiAPI answered it; the caller

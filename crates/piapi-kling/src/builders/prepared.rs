@@ -213,16 +213,10 @@ impl Prepared {
         // in every queued create (see BENCHMARKS.md, scale).
         let check = Box::pin(self.check());
         let (files, warnings) = check.await?;
-        // The budget is asked before any upload, so a refused create costs
-        // nothing at all.
-        let reservation = match &self.client.budget {
-            Some(budget) => Some(budget.reserve(self.request.estimate())?),
-            None => None,
-        };
+        // The budget is asked before any upload.
+        let reservation = self.client.reserve(&self.request)?;
         let sent = self.upload_and_create(files).await;
-        if let (Some(budget), Some(reservation)) = (&self.client.budget, reservation) {
-            budget.settle(reservation, sent.as_ref().map(|response| &response.data));
-        }
+        self.client.settle(reservation, &sent);
         let response = sent?;
         Ok(TaskHandle::created(
             self.client,
