@@ -256,6 +256,16 @@ pub(super) fn rule_check(rule: &Rule, s: &StructDef, model: &Model, rt: &syn::Pa
             }
         };
     let at = |wire: &str| quote!(#rt::__private::check::join(path, #wire));
+    // `field` is set while `other` holds none of `values`: an error, or a
+    // warning when `other` holds an open enum's new value.
+    let set_while_other_not_in =
+        |field: &str, other: &str, values: &[String], kind: TokenStream, message: String| {
+            let p = present(s, field, rt);
+            let val = str_value(s, other);
+            let unlisted = unlisted_open_value(s, other, model, rt);
+            let push = push_or_warn(unlisted, at(field), kind, quote!(#message));
+            quote!(if #p && !matches!(#val, ::std::option::Option::Some(#(#values)|*)) { #push })
+        };
     match &rule.def {
         RuleDef::Requires {
             field,
@@ -273,12 +283,8 @@ pub(super) fn rule_check(rule: &Rule, s: &StructDef, model: &Model, rt: &syn::Pa
             values,
             reason,
         } => {
-            let p = present(s, field, rt);
-            let val = str_value(s, other);
             let msg = with_reason(format!("needs `{other}` to be {}", names(values)), reason);
-            let unlisted = unlisted_open_value(s, other, model, rt);
-            let push = push_or_warn(unlisted, at(field), quote!(RequiresValue), quote!(#msg));
-            quote!(if #p && !matches!(#val, ::std::option::Option::Some(#(#values)|*)) { #push })
+            set_while_other_not_in(field, other, values, quote!(RequiresValue), msg)
         }
         RuleDef::RequiredWhen {
             field,
@@ -328,15 +334,11 @@ pub(super) fn rule_check(rule: &Rule, s: &StructDef, model: &Model, rt: &syn::Pa
             values,
             reason,
         } => {
-            let p = present(s, field, rt);
-            let val = str_value(s, when);
             let msg = with_reason(
                 format!("is allowed only when `{when}` is {}", names(values)),
                 reason,
             );
-            let unlisted = unlisted_open_value(s, when, model, rt);
-            let push = push_or_warn(unlisted, at(field), quote!(ForbiddenUnless), quote!(#msg));
-            quote!(if #p && !matches!(#val, ::std::option::Option::Some(#(#values)|*)) { #push })
+            set_while_other_not_in(field, when, values, quote!(ForbiddenUnless), msg)
         }
         RuleDef::Conflicts {
             field,
