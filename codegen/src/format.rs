@@ -17,5 +17,40 @@ pub fn format_file(header: &str, tokens: TokenStream) -> Result<String> {
         syn::parse2(tokens).context("the generated tokens are not a Rust file")?;
     let body = prettyplease::unparse(&file);
     let body = progenitor_impl::space_out_items(body).context("spacing out items")?;
-    Ok(format!("{header}\n{body}"))
+    Ok(format!("{header}\n{}", separate_items(&body)))
+}
+
+/// A blank line before each top-level item's docs or attributes that follow
+/// the module's `//!` docs or the end of another item (`;`, `}`):
+/// prettyplease and `space_out_items` leave those adjacent.
+fn separate_items(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 256);
+    let mut previous: Option<&str> = None;
+    for line in body.lines() {
+        let starts_item = line.starts_with("///") || line.starts_with("#[");
+        let after_item = previous.is_some_and(|p| {
+            p.starts_with("//!") || (!p.starts_with(' ') && (p.ends_with(';') || p.ends_with('}')))
+        });
+        if starts_item && after_item {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+        previous = Some(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::separate_items;
+
+    #[test]
+    fn items_are_set_apart_from_the_module_docs_and_each_other() {
+        let body = "//! Docs.\n/// A.\npub const A: u8 = 1;\n/// B.\n#[doc(hidden)]\npub const B: u8 = 2;\nuse x::y;\n#[allow(dead_code)]\nfn f() {\n    g();\n    #[allow(unused)]\n    h();\n}\n";
+        assert_eq!(
+            separate_items(body),
+            "//! Docs.\n\n/// A.\npub const A: u8 = 1;\n\n/// B.\n#[doc(hidden)]\npub const B: u8 = 2;\nuse x::y;\n\n#[allow(dead_code)]\nfn f() {\n    g();\n    #[allow(unused)]\n    h();\n}\n"
+        );
+    }
 }

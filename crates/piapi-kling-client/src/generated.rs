@@ -2,8 +2,10 @@
 
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
+
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
+
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {

@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::enums::*;
+
 /// Where PiAPI POSTs `{timestamp, data}` when the task is created and when
 /// it completes or fails. The secret is sent verbatim in the
 /// `x-webhook-secret` header (no signature).
@@ -8051,6 +8052,7 @@ pub static TASK_TYPES: &[::piapi_kling_models::catalog::TaskTypeInfo] = &[
         ),
     },
 ];
+
 /// How the simulator runs a task type the spec does not list.
 pub static DEFAULT_SIMULATION: &::piapi_kling_models::catalog::Simulate = &::piapi_kling_models::catalog::Simulate {
     output: ::piapi_kling_models::catalog::OutputKind::Video,
@@ -8066,6 +8068,7 @@ pub static DEFAULT_SIMULATION: &::piapi_kling_models::catalog::Simulate = &::pia
     from_origin: ::std::option::Option::None,
     cases: &[],
 };
+
 /// One media file of a result.
 #[derive(Clone, PartialEq, Debug, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]

@@ -3,6 +3,7 @@
 use piapi_kling_models::*;
 use super::TaskBuilder;
 use crate::source::MediaSource;
+
 /// The fields of `video_generation`'s input, one setter each.
 impl TaskBuilder<VideoGenerationInput> {
     /// `input.prompt` of `video_generation`: What the video shows; ignored when multi_shots is given.
