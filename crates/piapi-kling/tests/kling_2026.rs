@@ -97,7 +97,7 @@ async fn omni_uploads_reference_media_and_prices_by_version() {
     let sim = start_sim().await;
     let client = client_for(&sim);
     let dir = tempfile::tempdir().unwrap();
-    let hero = write_file(dir.path(), "hero.png", PNG);
+    let hero = write_file(dir.path(), "hero.png", &PNG);
     let moves = write_file(dir.path(), "moves.mp4", MP4);
     let builder = client
         .omni("@image_1 walks along the harbour")
@@ -128,7 +128,7 @@ async fn motion_control_by_preset_or_reference_video() {
     let sim = start_sim().await;
     let client = client_for(&sim);
     let dir = tempfile::tempdir().unwrap();
-    let dancer = write_file(dir.path(), "dancer.png", PNG);
+    let dancer = write_file(dir.path(), "dancer.png", &PNG);
     let moves = write_file(dir.path(), "moves.mp4", MP4);
     let preset = client
         .motion_control(&dancer)
@@ -162,7 +162,7 @@ async fn avatar_speaks_a_local_audio_file() {
     let sim = start_sim().await;
     let client = client_for(&sim);
     let dir = tempfile::tempdir().unwrap();
-    let face = write_file(dir.path(), "face.png", PNG);
+    let face = write_file(dir.path(), "face.png", &PNG);
     let hello = write_file(dir.path(), "hello.wav", &wav_bytes(2.0));
     let (sent, _) = run(&sim, client.avatar(&face, &hello).prompt("smiles")).await;
     let input = sent.input_json();
@@ -184,7 +184,7 @@ async fn turbo_sends_its_model_and_start_frame() {
     let sim = start_sim().await;
     let client = client_for(&sim);
     let dir = tempfile::tempdir().unwrap();
-    let first = write_file(dir.path(), "first.png", PNG);
+    let first = write_file(dir.path(), "first.png", &PNG);
     let builder = client
         .turbo("a red kite in the wind")
         .start_frame(&first)

@@ -274,7 +274,7 @@ async fn uploads_are_retried_like_reads() {
         .upload(png(dir.path(), "a.png"))
         .await
         .unwrap();
-    assert_eq!(download(&url).await, PNG);
+    assert_eq!(download(&url).await, *PNG);
 }
 
 #[tokio::test]

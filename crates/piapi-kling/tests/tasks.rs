@@ -79,7 +79,7 @@ async fn image_to_video_uploads_local_frames_first() {
         let url = stored.input[field].as_str().unwrap();
         assert!(url.starts_with(&sim.base_url()), "{field} = {url}");
         // The uploaded file is served back intact.
-        assert_eq!(download(url).await, PNG);
+        assert_eq!(download(url).await, *PNG);
     }
 
     let result = handle.wait().await.unwrap();
@@ -109,7 +109,7 @@ async fn uploads_go_to_the_upload_host_and_creates_to_the_api_host() {
         .unwrap()
         .to_owned();
     assert!(url.starts_with(&upload_host.base_url()), "{url}");
-    assert_eq!(download(&url).await, PNG);
+    assert_eq!(download(&url).await, *PNG);
 }
 
 #[tokio::test]
