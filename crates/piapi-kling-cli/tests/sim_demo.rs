@@ -119,6 +119,18 @@ fn demo_without_a_key_runs_on_the_embedded_simulator() {
             "{step} in the summary: {stdout}"
         );
     }
+    // The task ids of the summary start in one column, however long a name.
+    let id_columns: Vec<usize> = stdout
+        .lines()
+        .skip_while(|l| *l != "summary:")
+        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+        .map(|l| l.len() - l.trim_start().split_once(' ').unwrap().1.trim_start().len())
+        .collect();
+    assert_eq!(id_columns.len(), 4, "{stdout}");
+    assert!(
+        id_columns.windows(2).all(|w| w[0] == w[1]),
+        "ids not aligned: {stdout}"
+    );
     // Four videos, the three classic ones with a cover (Kling 3.0 answers
     // with `output.video` alone).
     let files = files_in(&out_dir);

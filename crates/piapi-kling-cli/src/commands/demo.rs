@@ -297,8 +297,14 @@ fn report(ctx: &Ctx, out: &Path, sim: Option<&RunningSimulator>, steps: &[Step],
         return;
     }
     let mut lines = vec!["summary:".to_owned()];
+    // The names' column is as wide as the longest name, so the ids line up.
+    let width = steps
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for s in steps {
-        lines.push(format!("  {:<14} {}  {}", s.name, s.task_id, s.status));
+        lines.push(format!("  {:<width$}  {}  {}", s.name, s.task_id, s.status));
         lines.extend(s.files.iter().map(|f| format!("    {}", f.display())));
     }
     let text = lines.join("\n");
