@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use crate::ir::{Field, FieldType, Model, NamedKind, StructDef, TaggedDef, TypeDef};
 use crate::meta::{
-    CaseDef, MediaDef, MediaKindDef, OutputDef, PerDef, PriceDef, ShapeDef, SimulateDef, when_text,
+    BillingDef, CaseDef, ChargedAtDef, MediaDef, MediaKindDef, OutputDef, PerDef, PriceDef,
+    ShapeDef, SimulateDef, when_text,
 };
 use heck::ToShoutySnakeCase;
 use proc_macro2::{Ident, TokenStream};
@@ -447,6 +448,24 @@ fn opt_str(v: Option<&String>) -> TokenStream {
     }
 }
 
+/// A `Billing` literal; without `billing`, Kling's own: points, frozen
+/// until completion.
+fn billing_tokens(billing: Option<&BillingDef>, rt: &syn::Path) -> TokenStream {
+    let (usage_type, at_creation) = match billing {
+        Some(b) => (
+            b.usage_type.as_str(),
+            b.charged_at == ChargedAtDef::Creation,
+        ),
+        None => ("point", false),
+    };
+    quote! {
+        #rt::catalog::Billing {
+            usage_type: #usage_type,
+            charged_at_creation: #at_creation,
+        }
+    }
+}
+
 /// A `Simulate` literal; the documented defaults fill what the spec leaves out.
 fn simulate_tokens(sim: Option<&SimulateDef>, rt: &syn::Path) -> TokenStream {
     let default = SimulateDef {
@@ -461,9 +480,11 @@ fn simulate_tokens(sim: Option<&SimulateDef>, rt: &syn::Path) -> TokenStream {
         count: None,
         size: Some([1280, 720]),
         from_origin: None,
+        billing: None,
         cases: Vec::new(),
     };
     let s = sim.unwrap_or(&default);
+    let billing = billing_tokens(s.billing.as_ref(), rt);
     let output = match s.output {
         OutputDef::Video => quote!(Video),
         OutputDef::Images => quote!(Images),
@@ -502,6 +523,13 @@ fn simulate_tokens(sim: Option<&SimulateDef>, rt: &syn::Path) -> TokenStream {
             }
             None => quote!(::std::option::Option::None),
         };
+        let case_billing = match &c.billing {
+            Some(b) => {
+                let b = billing_tokens(Some(b), rt);
+                quote!(::std::option::Option::Some(#b))
+            }
+            None => quote!(::std::option::Option::None),
+        };
         quote! {
             #rt::catalog::SimulateCase {
                 when: #when,
@@ -511,6 +539,7 @@ fn simulate_tokens(sim: Option<&SimulateDef>, rt: &syn::Path) -> TokenStream {
                 size_factor: #sf,
                 shape: #shape,
                 from_origin: #case_origin,
+                billing: #case_billing,
             }
         }
     });
@@ -527,6 +556,7 @@ fn simulate_tokens(sim: Option<&SimulateDef>, rt: &syn::Path) -> TokenStream {
             count: #count,
             size: #size,
             from_origin: #from_origin,
+            billing: #billing,
             cases: &[#(#cases),*],
         }
     }

@@ -77,6 +77,10 @@ pub struct SimulateDef {
     /// Made from the origin task's video, this many seconds longer.
     #[serde(default)]
     pub from_origin: Option<f64>,
+    /// How the bill shows in `meta.usage` (default: points, frozen until
+    /// completion).
+    #[serde(default)]
+    pub billing: Option<BillingDef>,
     /// Adjustments by condition.
     #[serde(default)]
     pub cases: Vec<CaseDef>,
@@ -128,6 +132,30 @@ pub struct CaseDef {
     /// Makes the video from the origin task's, this many seconds longer.
     #[serde(default)]
     pub from_origin: Option<f64>,
+    /// Replaces how the bill shows.
+    #[serde(default)]
+    pub billing: Option<BillingDef>,
+}
+
+/// `billing` of `x-simulate` or of one of its cases: how PiAPI reports the
+/// bill in `meta.usage`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct BillingDef {
+    /// `usage.type` (`point`, `llm`).
+    pub usage_type: String,
+    /// When the price is taken.
+    pub charged_at: ChargedAtDef,
+}
+
+/// When PiAPI takes a task's price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChargedAtDef {
+    /// Consumed at creation (`frozen` 0).
+    Creation,
+    /// Frozen until the task completes, then consumed.
+    Completion,
 }
 
 /// `x-price`: the documented price table of a task type.

@@ -112,6 +112,14 @@ fn rejects_a_price_rule_naming_no_field() {
 }
 
 #[test]
+fn rejects_a_billing_charged_at_an_unknown_time() {
+    assert_rejects(
+        "bad_billing",
+        &["x-simulate", "later", "creation", "completion"],
+    );
+}
+
+#[test]
 fn rejects_media_on_a_number() {
     assert_rejects("bad_media", &["x-media belongs on a string property"]);
 }

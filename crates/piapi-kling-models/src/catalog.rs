@@ -259,6 +259,17 @@ pub enum OutputShape {
     Video,
 }
 
+/// How PiAPI reports a task's bill in `meta.usage` (`x-simulate` `billing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Billing {
+    /// `usage.type`: `point` for Kling, `llm` for kling-turbo.
+    pub usage_type: &'static str,
+    /// The whole price is in `usage.consume` from creation, with `frozen` 0
+    /// (kling-turbo). Otherwise the price is `frozen` until the task
+    /// completes, then consumed; a failed or canceled task consumes nothing.
+    pub charged_at_creation: bool,
+}
+
 /// How the simulator runs a task type (`x-simulate`).
 #[derive(Debug)]
 pub struct Simulate {
@@ -284,6 +295,8 @@ pub struct Simulate {
     pub size: Option<(u32, u32)>,
     /// A video made from the origin task's, this many seconds longer.
     pub from_origin: Option<f64>,
+    /// How the bill shows in `meta.usage`.
+    pub billing: Billing,
     /// Adjustments applied in order when their condition holds.
     pub cases: &'static [SimulateCase],
 }
@@ -305,6 +318,8 @@ pub struct SimulateCase {
     pub shape: Option<OutputShape>,
     /// Makes the output from the origin task's video, this many seconds longer.
     pub from_origin: Option<f64>,
+    /// Replaces how the bill shows.
+    pub billing: Option<Billing>,
 }
 
 /// A [`Simulate`] resolved for one request.
@@ -328,6 +343,8 @@ pub struct Simulation {
     pub size: (u32, u32),
     /// Seconds added to the origin task's video, when made from one.
     pub from_origin: Option<f64>,
+    /// How the bill shows in `meta.usage`.
+    pub billing: Billing,
 }
 
 impl Simulate {
@@ -345,6 +362,7 @@ impl Simulate {
         let mut processing_factor = 1.0;
         let mut size_factor = 1.0;
         let mut from_origin = self.from_origin;
+        let mut billing = self.billing;
         for case in self.cases.iter().filter(|c| c.when.matches(model, input)) {
             if let Some(kind) = case.kling_type {
                 kling_type = kind.to_owned();
@@ -357,6 +375,9 @@ impl Simulate {
             }
             if case.from_origin.is_some() {
                 from_origin = case.from_origin;
+            }
+            if let Some(b) = case.billing {
+                billing = b;
             }
             processing_factor *= case.processing_factor;
             size_factor *= case.size_factor;
@@ -381,6 +402,7 @@ impl Simulate {
                 (f64::from(h) * size_factor).round() as u32,
             ),
             from_origin,
+            billing,
         }
     }
 

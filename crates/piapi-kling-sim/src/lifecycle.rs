@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use piapi_kling_models::catalog::{self, OutputKind, OutputShape, Simulation};
+use piapi_kling_models::catalog::{self, Billing, OutputKind, OutputShape, Simulation};
 use piapi_kling_models::{CreateTaskRequest, Model, TaskConfig, TaskStatus, TaskType};
 use serde_json::Value;
 use uuid::Uuid;
@@ -89,7 +89,10 @@ pub(crate) struct Task {
     pub processing: Duration,
     pub failure: Option<Failure>,
     pub canceled_at: Option<Instant>,
+    /// The price, in `meta.usage` units.
     pub frozen: i64,
+    /// How the price shows in `meta.usage`.
+    pub billing: Billing,
     /// The model family, echoed in the task.
     pub model: Model,
     /// Kling's own task type string for `output.type`.
@@ -180,6 +183,7 @@ pub(crate) struct Plan {
     pub processing: Duration,
     pub failure: Option<Failure>,
     pub frozen: i64,
+    pub billing: Billing,
     pub kling_type: Box<str>,
     pub media: Media,
     pub shape: OutputShape,
@@ -271,6 +275,7 @@ pub(crate) fn plan(
         frozen: catalog::estimate_json(task_type, model, input)
             .units()
             .unwrap_or(UNPRICED_UNITS),
+        billing: sim.billing,
         media: media(&sim, origin),
         kling_type: sim.kling_type.into_boxed_str(),
         shape: sim.shape,
@@ -436,6 +441,10 @@ mod tests {
             failure: None,
             canceled_at: None,
             frozen: 0,
+            billing: Billing {
+                usage_type: "point",
+                charged_at_creation: false,
+            },
             model: Model::Kling,
             kling_type: "m2v_txt2video".into(),
             media: Media::Video {

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use piapi_kling_models::catalog::OutputShape;
+use piapi_kling_models::catalog::{Billing, OutputShape};
 use piapi_kling_models::{
     MediaResource, TaskConfig, TaskData, TaskError, TaskMeta, TaskOutput, TaskUsage, TaskWork,
     ZERO_TIME,
@@ -27,12 +27,11 @@ pub(crate) fn render(task: &Task, now: Instant, clock: &Clock, base_url: &str) -
         Phase::Completed { started, ended } => (wall(started), wall(ended)),
         Phase::Failed { started, ended, .. } => (started.map_or_else(zero, wall), wall(ended)),
     };
-    let completed = matches!(phase, Phase::Completed { .. });
+    let (frozen, consume) = usage(task.billing, task.frozen, phase);
     let usage = TaskUsage::default()
-        .with_type("point")
-        .with_frozen(task.frozen)
-        // Billing: consumed on completion, released on failure or cancel.
-        .with_consume(if completed { task.frozen } else { 0 });
+        .with_type(task.billing.usage_type)
+        .with_frozen(frozen)
+        .with_consume(consume);
     let meta = TaskMeta::default()
         .with_created_at(wall(task.created))
         .with_started_at(started_at)
@@ -58,6 +57,21 @@ pub(crate) fn render(task: &Task, now: Instant, clock: &Clock, base_url: &str) -
     .with_logs([]);
     data.detail = None;
     data
+}
+
+/// `(usage.frozen, usage.consume)` of a task of `price` units in `phase`.
+/// Kling's tasks freeze the price, consume it on completion and release it
+/// on failure or cancel; one charged at creation (kling-turbo) consumes it
+/// at once, with nothing frozen, and is refunded on failure or cancel (an
+/// assumption: see the spec's `x-decision-usage-units`).
+fn usage(billing: Billing, price: i64, phase: Phase) -> (i64, i64) {
+    let failed = matches!(phase, Phase::Failed { .. });
+    match (billing.charged_at_creation, failed) {
+        (true, false) => (0, price),
+        (true, true) => (0, 0),
+        (false, _) if matches!(phase, Phase::Completed { .. }) => (price, price),
+        (false, _) => (price, 0),
+    }
 }
 
 fn output(task: &Task, phase: Phase, base_url: &str) -> TaskOutput {

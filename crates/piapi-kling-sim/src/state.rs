@@ -164,6 +164,7 @@ impl AppState {
             failure: plan.failure,
             canceled_at: None,
             frozen: plan.frozen,
+            billing: plan.billing,
             model: plan.model,
             kling_type: plan.kling_type,
             media: plan.media,

@@ -95,6 +95,37 @@ async fn usage_is_frozen_at_creation_and_consumed_on_completion() {
     assert_eq!(usage(&pro_effect), (Some(4_600_000), Some(0)));
 }
 
+#[tokio::test]
+async fn kling_turbo_bills_as_llm_consumed_at_creation_and_refunded_when_canceled() {
+    let turbo = || {
+        json!({"model": "kling-turbo", "task_type": "video_generation",
+               "input": {"prompt": "a", "aspect_ratio": "16:9", "version": "2.5-turbo", "mode": "pro",
+                         "duration": 5}})
+    };
+    let llm = |task: &TaskData| {
+        let usage = task.meta.usage.as_ref().unwrap();
+        assert_eq!(usage.r#type.as_deref(), Some("llm"), "{usage:?}");
+        (usage.frozen, usage.consume)
+    };
+    // $0.28 per 5 s, consumed while pending, nothing frozen (the spec's
+    // turbo example), and still so once completed.
+    let api = Api::start(Simulator::builder().speed(1000.0)).await;
+    let task = api.create(turbo()).await;
+    assert_eq!(task.status, TaskStatus::Pending);
+    assert_eq!(llm(&task), (Some(0), Some(2_800_000)));
+    let done = api.wait_terminal(&task.task_id, WAIT).await;
+    assert_eq!(done.status, TaskStatus::Completed, "{:?}", done.error);
+    assert_eq!(llm(&done), (Some(0), Some(2_800_000)));
+
+    // Speed 1: pending for 3 s, time to cancel; a canceled one is refunded.
+    let api = Api::start(Simulator::builder()).await;
+    let task = api.create(turbo()).await;
+    assert_eq!(api.cancel(&task.task_id).await.0, StatusCode::OK);
+    let canceled = api.get(&task.task_id).await;
+    assert_eq!(canceled.status, TaskStatus::Failed);
+    assert_eq!(llm(&canceled), (Some(0), Some(0)));
+}
+
 async fn completed(api: &Api, body: serde_json::Value) -> TaskData {
     let task = api.create(body).await;
     let done = api
