@@ -448,7 +448,7 @@ fn opt_str(v: Option<&String>) -> TokenStream {
     }
 }
 
-/// A `Billing` literal; without `billing`, Kling's own: points, frozen
+/// A `&Billing` literal (promoted to a static); without `billing`, Kling's own: points, frozen
 /// until completion.
 fn billing_tokens(billing: Option<&BillingDef>, rt: &syn::Path) -> TokenStream {
     let (usage_type, at_creation) = match billing {
@@ -459,7 +459,7 @@ fn billing_tokens(billing: Option<&BillingDef>, rt: &syn::Path) -> TokenStream {
         None => ("point", false),
     };
     quote! {
-        #rt::catalog::Billing {
+        &#rt::catalog::Billing {
             usage_type: #usage_type,
             charged_at_creation: #at_creation,
         }

@@ -296,7 +296,7 @@ pub struct Simulate {
     /// A video made from the origin task's, this many seconds longer.
     pub from_origin: Option<f64>,
     /// How the bill shows in `meta.usage`.
-    pub billing: Billing,
+    pub billing: &'static Billing,
     /// Adjustments applied in order when their condition holds.
     pub cases: &'static [SimulateCase],
 }
@@ -319,7 +319,7 @@ pub struct SimulateCase {
     /// Makes the output from the origin task's video, this many seconds longer.
     pub from_origin: Option<f64>,
     /// Replaces how the bill shows.
-    pub billing: Option<Billing>,
+    pub billing: Option<&'static Billing>,
 }
 
 /// A [`Simulate`] resolved for one request.
@@ -344,7 +344,7 @@ pub struct Simulation {
     /// Seconds added to the origin task's video, when made from one.
     pub from_origin: Option<f64>,
     /// How the bill shows in `meta.usage`.
-    pub billing: Billing,
+    pub billing: &'static Billing,
 }
 
 impl Simulate {

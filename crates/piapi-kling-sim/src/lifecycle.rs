@@ -91,8 +91,9 @@ pub(crate) struct Task {
     pub canceled_at: Option<Instant>,
     /// The price, in `meta.usage` units.
     pub frozen: i64,
-    /// How the price shows in `meta.usage`.
-    pub billing: Billing,
+    /// How the price shows in `meta.usage` (the spec's, so a reference:
+    /// every stored task has one).
+    pub billing: &'static Billing,
     /// The model family, echoed in the task.
     pub model: Model,
     /// Kling's own task type string for `output.type`.
@@ -183,7 +184,7 @@ pub(crate) struct Plan {
     pub processing: Duration,
     pub failure: Option<Failure>,
     pub frozen: i64,
-    pub billing: Billing,
+    pub billing: &'static Billing,
     pub kling_type: Box<str>,
     pub media: Media,
     pub shape: OutputShape,
@@ -441,7 +442,7 @@ mod tests {
             failure: None,
             canceled_at: None,
             frozen: 0,
-            billing: Billing {
+            billing: &Billing {
                 usage_type: "point",
                 charged_at_creation: false,
             },

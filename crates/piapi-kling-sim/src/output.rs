@@ -64,7 +64,7 @@ pub(crate) fn render(task: &Task, now: Instant, clock: &Clock, base_url: &str) -
 /// on failure or cancel; one charged at creation (kling-turbo) consumes it
 /// at once, with nothing frozen, and is refunded on failure or cancel (an
 /// assumption: see the spec's `x-decision-usage-units`).
-fn usage(billing: Billing, price: i64, phase: Phase) -> (i64, i64) {
+fn usage(billing: &Billing, price: i64, phase: Phase) -> (i64, i64) {
     let failed = matches!(phase, Phase::Failed { .. });
     match (billing.charged_at_creation, failed) {
         (true, false) => (0, price),

@@ -6797,7 +6797,7 @@ pub static TASK_TYPES: &[::piapi_kling_models::catalog::TaskTypeInfo] = &[
             count: 1u32,
             size: ::std::option::Option::None,
             from_origin: ::std::option::Option::None,
-            billing: ::piapi_kling_models::catalog::Billing {
+            billing: &::piapi_kling_models::catalog::Billing {
                 usage_type: "point",
                 charged_at_creation: false,
             },
@@ -6862,10 +6862,12 @@ pub static TASK_TYPES: &[::piapi_kling_models::catalog::TaskTypeInfo] = &[
                     size_factor: 1f64,
                     shape: ::std::option::Option::None,
                     from_origin: ::std::option::Option::None,
-                    billing: ::std::option::Option::Some(::piapi_kling_models::catalog::Billing {
-                        usage_type: "llm",
-                        charged_at_creation: true,
-                    }),
+                    billing: ::std::option::Option::Some(
+                        &::piapi_kling_models::catalog::Billing {
+                            usage_type: "llm",
+                            charged_at_creation: true,
+                        },
+                    ),
                 },
             ],
         },
@@ -7074,7 +7076,7 @@ pub static TASK_TYPES: &[::piapi_kling_models::catalog::TaskTypeInfo] = &[
             count: 1u32,
             size: ::std::option::Option::None,
             from_origin: ::std::option::Option::Some(5f64),
-            billing: ::piapi_kling_models::catalog::Billing {
+            billing: &::piapi_kling_models::catalog::Billing {
                 usage_type: "point",
                 charged_at_creation: false,
             },
@@ -7187,7 +7189,7 @@ pub static TASK_TYPES: &[::piapi_kling_models::catalog::TaskTypeInfo] = &[
             count: 1u32,
             size: ::std::option::Option::None,
             from_origin: ::std::option::Option::Some(0f64),
-            billing: ::piapi_kling_models::catalog::Billing {
+            billing: &::piapi_kling_models::catalog::Billing {
                 usage_type: "point",
                 charged_at_creation: false,
             },
@@ -7292,7 +7294,7 @@ pub static TASK_TYPES: &[::piapi_kling_models::catalog::TaskTypeInfo] = &[
             count: 1u32,
             size: ::std::option::Option::Some((960u32, 960u32)),
             from_origin: ::std::option::Option::None,
-            billing: ::piapi_kling_models::catalog::Billing {
+            billing: &::piapi_kling_models::catalog::Billing {
                 usage_type: "point",
                 charged_at_creation: false,
             },
@@ -7435,7 +7437,7 @@ pub static TASK_TYPES: &[::piapi_kling_models::catalog::TaskTypeInfo] = &[
             count: 1u32,
             size: ::std::option::Option::Some((768u32, 1024u32)),
             from_origin: ::std::option::Option::None,
-            billing: ::piapi_kling_models::catalog::Billing {
+            billing: &::piapi_kling_models::catalog::Billing {
                 usage_type: "point",
                 charged_at_creation: false,
             },
@@ -7521,7 +7523,7 @@ pub static TASK_TYPES: &[::piapi_kling_models::catalog::TaskTypeInfo] = &[
             count: 4u32,
             size: ::std::option::Option::None,
             from_origin: ::std::option::Option::None,
-            billing: ::piapi_kling_models::catalog::Billing {
+            billing: &::piapi_kling_models::catalog::Billing {
                 usage_type: "point",
                 charged_at_creation: false,
             },
@@ -7713,7 +7715,7 @@ pub static TASK_TYPES: &[::piapi_kling_models::catalog::TaskTypeInfo] = &[
             count: 1u32,
             size: ::std::option::Option::None,
             from_origin: ::std::option::Option::None,
-            billing: ::piapi_kling_models::catalog::Billing {
+            billing: &::piapi_kling_models::catalog::Billing {
                 usage_type: "point",
                 charged_at_creation: false,
             },
@@ -7923,7 +7925,7 @@ pub static TASK_TYPES: &[::piapi_kling_models::catalog::TaskTypeInfo] = &[
             count: 1u32,
             size: ::std::option::Option::None,
             from_origin: ::std::option::Option::None,
-            billing: ::piapi_kling_models::catalog::Billing {
+            billing: &::piapi_kling_models::catalog::Billing {
                 usage_type: "point",
                 charged_at_creation: false,
             },
@@ -8068,7 +8070,7 @@ pub static TASK_TYPES: &[::piapi_kling_models::catalog::TaskTypeInfo] = &[
             count: 1u32,
             size: ::std::option::Option::None,
             from_origin: ::std::option::Option::None,
-            billing: ::piapi_kling_models::catalog::Billing {
+            billing: &::piapi_kling_models::catalog::Billing {
                 usage_type: "point",
                 charged_at_creation: false,
             },
@@ -8126,7 +8128,7 @@ pub static DEFAULT_SIMULATION: &::piapi_kling_models::catalog::Simulate = &::pia
     count: 1u32,
     size: ::std::option::Option::Some((1280u32, 720u32)),
     from_origin: ::std::option::Option::None,
-    billing: ::piapi_kling_models::catalog::Billing {
+    billing: &::piapi_kling_models::catalog::Billing {
         usage_type: "point",
         charged_at_creation: false,
     },
