@@ -442,10 +442,7 @@ mod tests {
             failure: None,
             canceled_at: None,
             frozen: 0,
-            billing: &Billing {
-                usage_type: "point",
-                charged_at_creation: false,
-            },
+            billing: catalog::default_simulation().billing,
             model: Model::Kling,
             kling_type: "m2v_txt2video".into(),
             media: Media::Video {
